@@ -1,0 +1,42 @@
+"""Loss-landscape navigation: the objective, its optimal learning rules, and the paper's figures.
+
+Modules (one concept each): landscapes, geometry (metrics G and drifts f), objective (J and its
+discretisation), euler_lagrange (the equation), bvp (boundary-value solver), least_action (direct
+minimisation), closed_form (quadratic-loss solutions), flows (gradient flow).
+"""
+
+from . import bvp, closed_form, euler_lagrange, flows, geometry, landscapes, least_action, objective
+from .bvp import BVPSolution, ConvergenceError, solve_bvp
+from .closed_form import quadratic_optimum, rate, rate_ratio
+from .geometry import DecayDrift, Metric, NoDrift, RotationDrift, diagonal_metric, identity_metric
+from .landscapes import DoubleWell, Quadratic
+from .least_action import minimise_action
+from .objective import Problem, discrete_action
+
+__all__ = [
+    "bvp",
+    "closed_form",
+    "euler_lagrange",
+    "flows",
+    "geometry",
+    "landscapes",
+    "least_action",
+    "objective",
+    "BVPSolution",
+    "ConvergenceError",
+    "solve_bvp",
+    "quadratic_optimum",
+    "rate",
+    "rate_ratio",
+    "DecayDrift",
+    "Metric",
+    "NoDrift",
+    "RotationDrift",
+    "diagonal_metric",
+    "identity_metric",
+    "DoubleWell",
+    "Quadratic",
+    "minimise_action",
+    "Problem",
+    "discrete_action",
+]

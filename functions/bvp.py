@@ -1,0 +1,135 @@
+"""Two-point boundary-value solver for the optimal learning trajectory.
+
+Solves the Euler-Lagrange equation (see ``euler_lagrange``) on [0, T] with theta(0) = theta_0 and
+either a fixed end theta(T) = theta_T or the natural (free-end) condition dL0/dtheta_dot = 0 at T,
+i.e. G (theta_dot(T) - f(theta(T))) = 0. Collocation by ``scipy.integrate.solve_bvp`` with the
+right-hand side and its Jacobian from autodiff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.integrate import solve_bvp as _scipy_solve_bvp
+
+from ._checks import check_positive, check_vector
+from .euler_lagrange import first_order_jac, first_order_rhs
+from .objective import Problem
+
+__all__ = ["BVPSolution", "ConvergenceError", "solve_bvp"]
+
+
+class ConvergenceError(RuntimeError):
+    """A solver stopped without meeting its tolerance."""
+
+
+@dataclass
+class BVPSolution:
+    """A converged optimal trajectory, dense in time.
+
+    Attributes:
+        t: the final collocation mesh, shape (m,).
+        theta, theta_dot: the solution on the mesh, shape (m, d).
+        max_residual: largest relative collocation residual reached.
+    """
+
+    t: np.ndarray
+    theta: np.ndarray
+    theta_dot: np.ndarray
+    max_residual: float
+    _sol: object
+
+    def __call__(self, t):
+        """theta at times ``t`` (shape (..., d)), from the solver's C1 cubic interpolant."""
+        d = self.theta.shape[1]
+        return np.moveaxis(self._sol(np.asarray(t, dtype=np.float64))[:d], 0, -1)
+
+    def velocity(self, t):
+        """theta_dot at times ``t`` (shape (..., d))."""
+        d = self.theta.shape[1]
+        return np.moveaxis(self._sol(np.asarray(t, dtype=np.float64))[d:], 0, -1)
+
+
+def _free_end_residual(problem: Problem, theta_T, theta_dot_T):
+    """G (theta_dot - f(theta)) at T: eta times the momentum dL0/dtheta_dot, zero at a free end."""
+    th = torch.as_tensor(theta_T)
+    u = torch.as_tensor(theta_dot_T) - problem.drift(th)
+    return (u @ torch.as_tensor(problem.metric.G)).numpy()
+
+
+def solve_bvp(
+    problem: Problem,
+    theta0,
+    T: float,
+    theta_T=None,
+    *,
+    n_nodes: int = 200,
+    guess=None,
+    tol: float = 1e-9,
+    max_nodes: int = 200_000,
+) -> BVPSolution:
+    """Optimal trajectory on [0, T] from theta0, with a fixed end ``theta_T`` or a free end (None).
+
+    Args:
+        problem: the navigation problem.
+        theta0: start theta(0), shape (d,).
+        T: horizon, > 0.
+        theta_T: fixed end theta(T); None for the natural boundary condition.
+        n_nodes: initial mesh size (the solver refines it).
+        guess: optional callable t -> (theta, theta_dot), arrays of shape (m, d), as a first guess;
+            by default the straight line to theta_T (fixed end) or theta0 at rest (free end).
+        tol: relative collocation residual tolerance passed to scipy.
+        max_nodes: largest mesh the solver may build.
+
+    Raises:
+        ConvergenceError: scipy did not converge; the message says why and what to try.
+    """
+    d = problem.dim
+    theta0 = check_vector(theta0, "theta0", d)
+    T = check_positive(T, "T")
+    if theta_T is not None:
+        theta_T = check_vector(theta_T, "theta_T", d)
+    t = np.linspace(0.0, T, int(n_nodes))
+    if guess is not None:
+        th_guess, thd_guess = (np.asarray(a, dtype=np.float64) for a in guess(t))
+    elif theta_T is not None:
+        th_guess = theta0 + (t / T)[:, None] * (theta_T - theta0)
+        thd_guess = np.broadcast_to((theta_T - theta0) / T, th_guess.shape)
+    else:
+        th_guess = np.broadcast_to(theta0, (t.size, d))
+        thd_guess = np.zeros((t.size, d))
+    y_guess = np.concatenate([th_guess, thd_guess], axis=1).T
+
+    def bc(ya, yb):
+        start = ya[:d] - theta0
+        if theta_T is not None:
+            end = yb[:d] - theta_T
+        else:
+            end = _free_end_residual(problem, yb[:d], yb[d:])
+        return np.concatenate([start, end])
+
+    sol = _scipy_solve_bvp(
+        lambda _t, y: first_order_rhs(problem, y),
+        bc,
+        t,
+        y_guess,
+        fun_jac=lambda _t, y: first_order_jac(problem, y),
+        tol=tol,
+        max_nodes=max_nodes,
+        bc_tol=tol,
+    )
+    if sol.status != 0:
+        raise ConvergenceError(
+            f"solve_bvp did not converge ({sol.message}; max residual "
+            f"{np.max(sol.rms_residuals):.2e} > tol {tol:g}). Try a larger max_nodes, a looser tol, "
+            "a shorter horizon T, or a better initial guess."
+        )
+    return BVPSolution(
+        t=sol.x,
+        theta=sol.y[:d].T.copy(),
+        theta_dot=sol.y[d:].T.copy(),
+        max_residual=float(np.max(sol.rms_residuals)),
+        _sol=sol.sol,
+    )

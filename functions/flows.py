@@ -1,0 +1,37 @@
+"""First-order learning rules as flows: gradient flow theta_dot = -lr grad L (the one-step rule)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from ._checks import check_positive, check_vector
+from .bvp import ConvergenceError
+
+__all__ = ["gradient_flow"]
+
+
+def gradient_flow(loss, theta0, t, lr: float = 1.0, rtol: float = 1e-10, atol: float = 1e-12):
+    """Integrate gradient flow theta_dot = -lr grad L(theta) from theta0 (the gamma >> 1 rule).
+
+    Args:
+        loss: a landscape with ``grad`` (numpy).
+        theta0: start, shape (d,).
+        t: increasing output times, starting at 0, shape (m,).
+        lr: the rate eta k / gamma multiplying the gradient, > 0.
+
+    Returns:
+        theta at the times ``t``, shape (m, d).
+    """
+    theta0 = check_vector(theta0, "theta0", getattr(loss, "dim", None))
+    lr = check_positive(lr, "lr")
+    t = np.asarray(t, dtype=np.float64)
+    if t.ndim != 1 or t[0] != 0 or np.any(np.diff(t) <= 0):
+        raise ValueError("Invalid t value: expected increasing times starting at 0.")
+    sol = solve_ivp(
+        lambda _t, th: -lr * loss.grad(th), (0.0, t[-1]), theta0, t_eval=t, rtol=rtol, atol=atol,
+        method="DOP853",
+    )
+    if not sol.success:
+        raise ConvergenceError(f"gradient_flow failed: {sol.message}")
+    return sol.y.T

@@ -1,0 +1,111 @@
+"""Loss landscapes L(theta) of the paper's examples, usable from numpy and torch alike.
+
+Every landscape takes ``theta`` with the parameter index last (shape ``(..., d)``), so a whole
+path or a grid evaluates in one call, and returns an array of the same kind (numpy in, numpy
+out; torch in, torch out, differentiable).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ._checks import check_vector
+
+__all__ = ["DoubleWell", "Quadratic", "schematic_double_well"]
+
+
+def _stack(parts, like):
+    """Stack ``parts`` along a new last axis, in ``like``'s array library."""
+    if isinstance(like, torch.Tensor):
+        return torch.stack(parts, dim=-1)
+    return np.stack(parts, axis=-1)
+
+
+def _const(values: np.ndarray, like):
+    """Return the float64 constant ``values`` as an array of ``like``'s kind, dtype and device."""
+    if isinstance(like, torch.Tensor):
+        return torch.as_tensor(values, dtype=like.dtype, device=like.device)
+    return values
+
+
+@dataclass(frozen=True)
+class DoubleWell:
+    """Tilted double well of Figure 1b.
+
+    L(theta) = a (theta_1^2 - b)^2 + c theta_2^2 + d theta_1.
+    With d < 0 the well at theta_1 > 0 is the global minimum, the one at theta_1 < 0 a local one.
+    """
+
+    a: float = 1.0
+    b: float = 1.0
+    c: float = 1.0
+    d: float = -0.5
+    dim: int = 2
+
+    def __call__(self, theta):
+        x, y = theta[..., 0], theta[..., 1]
+        w = x * x - self.b  # products, not **: nested forward-over-reverse autodiff of pow misbehaves
+        return self.a * w * w + self.c * y * y + self.d * x
+
+    def grad(self, theta):
+        """dL/dtheta = (4 a theta_1 (theta_1^2 - b) + d, 2 c theta_2)."""
+        x, y = theta[..., 0], theta[..., 1]
+        return _stack([4 * self.a * x * (x * x - self.b) + self.d, 2 * self.c * y], theta)
+
+    def hessian(self, theta):
+        """d2L/dtheta2 = diag(4 a (3 theta_1^2 - b), 2 c)."""
+        x = theta[..., 0]
+        hxx = 4 * self.a * (3 * x * x - self.b)
+        zero = 0 * x
+        row1 = _stack([hxx, zero], theta)
+        row2 = _stack([zero, zero + 2 * self.c], theta)
+        return _stack([row1, row2], theta).swapaxes(-1, -2)
+
+    def minima(self) -> np.ndarray:
+        """Both minima (rows, sorted by theta_1): real roots of 4 a x (x^2 - b) + d = 0 with L'' > 0."""
+        roots = np.roots([4 * self.a, 0.0, -4 * self.a * self.b, self.d])
+        roots = np.sort(roots[np.abs(roots.imag) < 1e-12].real)
+        roots = roots[4 * self.a * (3 * roots**2 - self.b) > 0]
+        return np.stack([roots, np.zeros_like(roots)], axis=-1)
+
+
+class Quadratic:
+    """Diagonal quadratic loss of SPEC section 2.
+
+    L(theta) = 1/2 sum_i h_i (theta_i - mu_i)^2, Hessian H = diag(h), minimum at mu.
+
+    Args:
+        h: curvatures h_i > 0, one per direction.
+        mu: location of the minimum; zeros when omitted.
+    """
+
+    def __init__(self, h, mu=None):
+        self.h = check_vector(h, "h")
+        if np.any(self.h <= 0):
+            raise ValueError(f"Invalid h value: {self.h}; every curvature h_i must be > 0.")
+        self.dim = self.h.shape[0]
+        self.mu = np.zeros(self.dim) if mu is None else check_vector(mu, "mu", self.dim)
+
+    def __repr__(self) -> str:
+        return f"Quadratic(h={self.h.tolist()}, mu={self.mu.tolist()})"
+
+    def __call__(self, theta):
+        x = theta - _const(self.mu, theta)
+        return 0.5 * (_const(self.h, theta) * x * x).sum(-1)
+
+    def grad(self, theta):
+        """dL/dtheta = h * (theta - mu)."""
+        return _const(self.h, theta) * (theta - _const(self.mu, theta))
+
+    def hessian(self, theta):
+        """d2L/dtheta2 = diag(h), broadcast over the leading axes of ``theta``."""
+        H = _const(np.diag(self.h), theta)
+        return H + 0 * theta[..., None]
+
+
+def schematic_double_well(X, Y):
+    """Surface of Figure 1a: Z = -exp(-((X+2)^2 + Y^2)) - 0.5 exp(-((X-2)^2 + Y^2))."""
+    return -np.exp(-((X + 2) ** 2 + Y**2)) - 0.5 * np.exp(-((X - 2) ** 2 + Y**2))
