@@ -56,8 +56,8 @@ def rate_ratio(h1, h2, gamma: float, eta: float = 1.0, k: float = 1.0):
 
 def gd_rate(h, gamma: float, eta: float = 1.0, k: float = 1.0):
     """Short-horizon limit r ~ eta k h / gamma: gradient descent theta_dot = -(eta k / gamma) grad L."""
-    return check_positive(eta, "eta") * check_positive(k, "k") * np.asarray(h) / check_positive(
-        gamma, "gamma"
+    return (
+        check_positive(eta, "eta") * check_positive(k, "k") * np.asarray(h) / check_positive(gamma, "gamma")
     )
 
 
@@ -101,7 +101,7 @@ class QuadraticOptimum:
 
 
 def quadratic_optimum(problem: Problem, theta0) -> QuadraticOptimum:
-    """Closed-form optimum of ``problem`` from ``theta0`` (quadratic loss, diagonal G, f in {0, decay, rotation}).
+    """Closed-form optimum of ``problem`` from ``theta0``: quadratic L, diagonal G, f = 0, decay or rotation.
 
     Raises:
         ValueError: the combination has no closed form here (non-quadratic loss, non-diagonal G, or a

@@ -29,7 +29,12 @@ def gradient_flow(loss, theta0, t, lr: float = 1.0, rtol: float = 1e-10, atol: f
     if t.ndim != 1 or t[0] != 0 or np.any(np.diff(t) <= 0):
         raise ValueError("Invalid t value: expected increasing times starting at 0.")
     sol = solve_ivp(
-        lambda _t, th: -lr * loss.grad(th), (0.0, t[-1]), theta0, t_eval=t, rtol=rtol, atol=atol,
+        lambda _t, th: -lr * loss.grad(th),
+        (0.0, t[-1]),
+        theta0,
+        t_eval=t,
+        rtol=rtol,
+        atol=atol,
         method="DOP853",
     )
     if not sol.success:

@@ -54,9 +54,7 @@ class Problem:
                 f"but the loss has dimension {dim}."
             )
         if getattr(self.drift, "dim", dim) != dim:
-            raise ValueError(
-                f"Invalid drift dimension: {self.drift.dim}; the loss has dimension {dim}."
-            )
+            raise ValueError(f"Invalid drift dimension: {self.drift.dim}; the loss has dimension {dim}.")
 
     @property
     def dim(self) -> int:
@@ -89,9 +87,7 @@ def lagrangian(problem: Problem, t, theta, theta_dot):
 def _check_path(path, T):
     T = check_positive(T, "T")
     if path.ndim != 2 or path.shape[0] < 2:
-        raise ValueError(
-            f"Invalid path shape: {tuple(path.shape)}; expected (N, d) with N >= 2 time points."
-        )
+        raise ValueError(f"Invalid path shape: {tuple(path.shape)}; expected (N, d) with N >= 2 time points.")
     return T
 
 
@@ -104,9 +100,7 @@ def discrete_action(problem: Problem, path, T: float):
     """
     T = _check_path(path, T)
     if path.shape[1] != problem.dim:
-        raise ValueError(
-            f"Invalid path shape: {tuple(path.shape)}; expected (N, {problem.dim})."
-        )
+        raise ValueError(f"Invalid path shape: {tuple(path.shape)}; expected (N, {problem.dim}).")
     n = path.shape[0] - 1
     dt = T / n
     theta, theta_dot = path[:-1], (path[1:] - path[:-1]) / dt

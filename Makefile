@@ -1,0 +1,38 @@
+# Two entry points (README "Quick start"): `make figures` and `make test`. Both create the
+# virtual environment .venv from requirements.txt first if it is missing or out of date.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+NOTEBOOKS := fig1-overview.ipynb fig2-momentum.ipynb fig3-nongrad.ipynb fig4-adam.ipynb
+
+.PHONY: setup figures test lint benchmark clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+# Re-execute every figure notebook in place: rewrites results/, fig_images/ and the stored outputs.
+figures: setup
+	@for nb in $(NOTEBOOKS); do \
+	  if [ -f $$nb ]; then echo "executing $$nb"; \
+	    MPLBACKEND=Agg $(PY) -m jupyter nbconvert --to notebook --execute --inplace $$nb || exit 1; fi; \
+	done
+
+# Unit tests, results/ regression tests and nbval on the notebooks (configured in pyproject.toml).
+test: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	MPLBACKEND=Agg $(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+benchmark: setup
+	$(PY) tests/benchmarks/bench_least_action.py
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,78 @@
+import numpy as np
+import pytest
+import torch
+
+from functions.geometry import DecayDrift, diagonal_metric
+from functions.landscapes import DoubleWell, Quadratic
+from functions.objective import Problem, discrete_action, kinetic_per_step, lagrangian, lagrangian0
+
+
+def test_lagrangian_by_hand():
+    p = Problem(
+        Quadratic([2.0, 4.0]),
+        gamma=0.5,
+        eta=2.0,
+        k=3.0,
+        metric=diagonal_metric([1.0, 4.0]),
+        drift=DecayDrift(1.0),
+    )
+    theta, theta_dot = np.array([1.0, -1.0]), np.array([0.5, 0.0])
+    u = theta_dot + theta  # theta_dot - f, f = -theta
+    expected = (u[0] ** 2 + 4 * u[1] ** 2) / (2 * 2.0) + 3.0 * (0.5 * (2 * 1 + 4 * 1))
+    assert lagrangian0(p, theta, theta_dot) == pytest.approx(expected)
+    assert lagrangian(p, 2.0, theta, theta_dot) == pytest.approx(np.exp(-1.0) * expected)
+    th = torch.tensor(theta)
+    assert lagrangian(p, 2.0, th, torch.tensor(theta_dot)).item() == pytest.approx(np.exp(-1.0) * expected)
+
+
+def test_discrete_action_convention():
+    """Mean over intervals, forward differences, loss and discount at the left end."""
+    p = Problem(DoubleWell(), gamma=0.3)
+    path = np.array([[0.0, 0.0], [0.5, 0.1], [1.0, 0.0]])
+    T = 2.0  # dt = 1
+    terms = [
+        0.5 * (0.25 + 0.01) + DoubleWell()(path[0]),
+        np.exp(-0.3) * (0.5 * (0.25 + 0.01) + DoubleWell()(path[1])),
+    ]
+    assert discrete_action(p, path, T) == pytest.approx(np.mean(terms))
+    assert discrete_action(p, torch.tensor(path), T).item() == pytest.approx(np.mean(terms))
+
+
+def test_action_of_constant_path_at_minimum_is_zero():
+    p = Problem(Quadratic([1.0, 1.0], [0.3, 0.2]))
+    assert discrete_action(p, np.tile([0.3, 0.2], (10, 1)), 1.0) == 0.0
+
+
+def test_kinetic_per_step():
+    np.testing.assert_allclose(kinetic_per_step([[0, 0], [3, 4], [3, 4]]), [12.5, 0.0])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"eta": -1.0}, "eta value.*> 0"),
+        ({"eta": 0.0}, "eta value.*> 0"),
+        ({"k": -0.5}, "k value.*> 0"),
+        ({"gamma": -0.1}, "gamma value.*>= 0"),
+        ({"gamma": float("nan")}, "gamma value"),
+        ({"metric": diagonal_metric([1.0, 1.0, 1.0])}, "metric shape"),
+        ({"drift": DecayDrift(1.0, dim=3)}, "drift dimension"),
+    ],
+)
+def test_problem_rejects_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Problem(Quadratic([1.0, 1.0]), **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("path", "T", "match"),
+    [
+        (np.zeros((5, 2)), 0.0, "T value.*> 0"),
+        (np.zeros((5, 2)), -1.0, "T value"),
+        (np.zeros((1, 2)), 1.0, "path shape"),
+        (np.zeros((5, 3)), 1.0, "path shape"),
+    ],
+)
+def test_discrete_action_rejects_bad_input(path, T, match):
+    with pytest.raises(ValueError, match=match):
+        discrete_action(Problem(Quadratic([1.0, 1.0])), path, T)
