@@ -17,9 +17,9 @@ import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 
-from functions.landscapes import DoubleWell  # noqa: E402
-from functions.least_action import action_and_grad, minimise_action  # noqa: E402
-from functions.objective import Problem  # noqa: E402
+from functions.landscapes import DoubleWell
+from functions.least_action import action_and_grad, minimise_action
+from functions.objective import Problem
 
 THETA0, THETA_T, T, N = np.array([-0.6, 0.55]), np.array([1 + 1 / 16, 0.0]), 4.0, 50
 PROBLEM = Problem(DoubleWell(), gamma=0.1, eta=1.0, k=1.0)
