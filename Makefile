@@ -18,14 +18,14 @@ setup: $(VENV)/.installed
 figures: setup
 	@for nb in $(NOTEBOOKS); do \
 	  if [ -f $$nb ]; then echo "executing $$nb"; \
-	    MPLBACKEND=Agg $(PY) -m jupyter nbconvert --to notebook --execute --inplace $$nb || exit 1; fi; \
+	    $(PY) -m jupyter nbconvert --to notebook --execute --inplace $$nb || exit 1; fi; \
 	done
 
 # Unit tests, results/ regression tests and nbval on the notebooks (configured in pyproject.toml).
 test: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	MPLBACKEND=Agg $(PY) -m pytest
+	$(PY) -m pytest
 
 lint: setup
 	$(PY) -m ruff check --fix .

@@ -54,9 +54,7 @@ def check_vector(value, name: str, dim: int | None = None) -> np.ndarray:
     if arr.ndim != 1:
         raise ValueError(f"Invalid {name} shape: {arr.shape}; expected a 1-D vector.")
     if dim is not None and arr.shape[0] != dim:
-        raise ValueError(
-            f"Invalid {name} shape: {arr.shape}; expected ({dim},) to match the problem dimension."
-        )
+        raise ValueError(f"Invalid {name} shape: {arr.shape}; expected ({dim},) to match the problem dimension.")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"Invalid {name} value: {arr}; entries must be finite.")
     return arr

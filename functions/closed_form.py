@@ -56,9 +56,7 @@ def rate_ratio(h1, h2, gamma: float, eta: float = 1.0, k: float = 1.0):
 
 def gd_rate(h, gamma: float, eta: float = 1.0, k: float = 1.0):
     """Short-horizon limit r ~ eta k h / gamma: gradient descent theta_dot = -(eta k / gamma) grad L."""
-    return (
-        check_positive(eta, "eta") * check_positive(k, "k") * np.asarray(h) / check_positive(gamma, "gamma")
-    )
+    return check_positive(eta, "eta") * check_positive(k, "k") * np.asarray(h) / check_positive(gamma, "gamma")
 
 
 def ballistic_rate(h, eta: float = 1.0, k: float = 1.0):
@@ -133,9 +131,7 @@ def quadratic_optimum(problem: Problem, theta0) -> QuadraticOptimum:
         z_star = c0 * z_mu / (q**2 + c0 - 1j * gamma * q)
         theta_star = np.array([z_star.real, z_star.imag])
         return QuadraticOptimum(theta0, theta_star, rate(c, gamma), q=q)
-    raise ValueError(
-        f"Invalid drift for a closed form: {drift!r}; supported are NoDrift, DecayDrift, RotationDrift."
-    )
+    raise ValueError(f"Invalid drift for a closed form: {drift!r}; supported are NoDrift, DecayDrift, RotationDrift.")
 
 
 def cumulative_objective(problem: Problem, theta0, t=np.inf):

@@ -50,8 +50,7 @@ class Problem:
             object.__setattr__(self, "drift", NoDrift())
         if self.metric.dim != dim:
             raise ValueError(
-                f"Invalid metric shape: G is {self.metric.dim}x{self.metric.dim} "
-                f"but the loss has dimension {dim}."
+                f"Invalid metric shape: G is {self.metric.dim}x{self.metric.dim} but the loss has dimension {dim}."
             )
         if getattr(self.drift, "dim", dim) != dim:
             raise ValueError(f"Invalid drift dimension: {self.drift.dim}; the loss has dimension {dim}.")

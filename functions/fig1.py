@@ -1,0 +1,204 @@
+"""Figure 1: a multi-step (least-action) learner leaves a local basin that the one-step rule cannot.
+
+``compute`` runs the three solvers (direct minimisation of the discretised action, the fixed-end
+boundary-value solver that confirms it, gradient flow for the one-step rule); ``headline`` turns
+them into the printed numbers; ``panels`` draws panels a-c from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .bvp import BVPSolution, solve_bvp
+from .flows import gradient_flow
+from .landscapes import DoubleWell, schematic_double_well
+from .least_action import LeastActionPath, minimise_action
+from .objective import Problem, kinetic_per_step
+from .plotting import Panel, loss_heatmap
+
+__all__ = ["Fig1Data", "basin", "compute", "headline", "panels"]
+
+MULTI, ONE, START = "#1a9850", "#c0392b", "black"
+
+
+@dataclass(frozen=True)
+class Fig1Data:
+    """Everything Figure 1 shows: the problem, both learners' paths and the BVP check."""
+
+    problem: Problem
+    multi: LeastActionPath
+    bvp: BVPSolution
+    one_t: np.ndarray
+    one_theta: np.ndarray
+
+
+def compute(problem: Problem, theta0, theta_T, T: float, n_points: int, t_one_step: float, n_one_step: int = 401):
+    """Multi-step path (least action, fixed ends), its BVP confirmation, and the one-step flow.
+
+    The one-step rule is gradient flow theta_dot = -eta k grad L (the gamma >> 1 limit with the
+    planning horizon shrunk to a single step), run for ``t_one_step``.
+    """
+    multi = minimise_action(problem, theta0, theta_T, T, n_points)
+    bvp = solve_bvp(problem, theta0, T, theta_T)
+    one_t = np.linspace(0.0, t_one_step, n_one_step)
+    one_theta = gradient_flow(problem.loss, theta0, one_t, lr=problem.eta * problem.k)
+    return Fig1Data(problem, multi, bvp, one_t, one_theta)
+
+
+def basin(loss: DoubleWell, theta) -> str:
+    """'global' or 'local': the gradient-flow basin of ``theta`` (theta_1 against the barrier).
+
+    The loss separates, so gradient flow in theta_1 is one-dimensional and the basins are split
+    at the barrier theta_1 = x_b, the middle root of dL/dtheta_1 = 0.
+    """
+    roots = np.sort(np.roots([4 * loss.a, 0.0, -4 * loss.a * loss.b, loss.d]).real)
+    x_barrier = roots[1]
+    minima = loss.minima()
+    global_right = loss(minima[1]) < loss(minima[0])
+    right = float(np.asarray(theta)[0]) > x_barrier
+    return "global" if right == global_right else "local"
+
+
+def headline(data: Fig1Data) -> dict:
+    """The numbers Figure 1's notebook prints and stores in results/fig1.json."""
+    loss, multi = data.problem.loss, data.multi
+    L_path = loss(multi.theta)
+    kinetic = kinetic_per_step(multi.theta)
+    return {
+        "S": multi.S,
+        "multi_step_end": multi.theta[-1],
+        "multi_step_basin": basin(loss, multi.theta[-1]),
+        "one_step_end": data.one_theta[-1],
+        "one_step_basin": basin(loss, data.one_theta[-1]),
+        "max_loss_rise": float(L_path.max() - L_path[0]),
+        "t_max_loss": float(multi.t[np.argmax(L_path)]),
+        "t_peak_kinetic": float(multi.t[np.argmax(kinetic)]),
+        "peak_kinetic": float(kinetic.max()),
+        "max_dist_direct_vs_bvp": float(np.max(np.linalg.norm(data.bvp(multi.t) - multi.theta, axis=1))),
+        "lbfgs_iterations": multi.n_iter,
+    }
+
+
+def _surface(axes) -> None:
+    ax = axes[0]
+    x = np.linspace(-2, 2, 81)
+    X, Y = np.meshgrid(x, x)
+    Z = schematic_double_well(X, Y)
+    ax.plot_surface(X, Y, Z, cmap="viridis", linewidth=0, antialiased=True, rstride=2, cstride=2)
+    for xw, label in ((-2.0, "global min"), (2.0, "local min")):
+        ax.text(xw, 0.0, schematic_double_well(xw, 0.0) - 0.25, label, ha="center", fontsize=8)
+    ax.set_axis_off()
+    ax.view_init(elev=28, azim=-70)
+    ax.set_title("one loss, two learners", fontsize=9)
+
+
+def _label_along(ax, path, frac, text, color, offset):
+    """Label ``path`` at fraction ``frac`` of its arc length, offset in points."""
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
+    i = int(np.searchsorted(arc, frac * arc[-1]))
+    ax.annotate(
+        text,
+        path[i],
+        xytext=offset,
+        textcoords="offset points",
+        color=color,
+        fontsize=9,
+        fontweight="bold",
+        ha="center",
+    )
+
+
+def _coef(x: float) -> str:
+    """A coefficient for a printed equation: omitted when it is 1."""
+    return "" if x == 1 else f"{x:g}\\,"
+
+
+def _paths(data: Fig1Data, lim: float):
+    def draw(axes) -> None:
+        ax, loss = axes[0], data.problem.loss
+        loss_heatmap(ax, loss, lim, cmap="RdBu", levels=12)
+        dense = data.bvp(np.linspace(0, data.multi.t[-1], 400))
+        ax.plot(dense[:, 0], dense[:, 1], color=MULTI, lw=2.5, label="multi-step (BVP)")
+        ax.plot(
+            *data.multi.theta.T,
+            "o",
+            color=MULTI,
+            ms=2.2,
+            mec="white",
+            mew=0.3,
+            label="multi-step (least action, 50 pts)",
+        )
+        ax.plot(*data.one_theta.T, color=ONE, lw=2.5, label="one-step (gradient flow)")
+        ax.plot(*data.multi.theta[0], "o", color=START, ms=7, zorder=5)
+        ax.plot(*data.one_theta[-1], "s", color=ONE, ms=8, mec="white", zorder=5)
+        ax.plot(*data.multi.theta[-1], "*", color=MULTI, ms=14, mec="white", zorder=5)
+        _label_along(ax, dense, 0.45, "multi-step", MULTI, (0, 9))
+        _label_along(ax, data.one_theta, 0.5, "one-step", ONE, (-30, 4))
+        for m in loss.minima():
+            kind = basin(loss, m)
+            ax.annotate(
+                f"{kind} min",
+                m,
+                xytext=(0, -28),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8,
+                color="0.15",
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.6, "lw": 0},
+            )
+        eq = (
+            rf"$\mathcal{{L}}={_coef(loss.a)}(\theta_1^2-{loss.b:g})^2+{_coef(loss.c)}\theta_2^2"
+            rf"{loss.d:+g}\,\theta_1$"
+        )
+        ax.text(0.5, 0.04, eq, transform=ax.transAxes, ha="center", fontsize=8.5)
+        ax.set_xlabel(r"$\theta_1$")
+        ax.set_ylabel(r"$\theta_2$")
+        ax.legend(loc="upper left", fontsize=6.5)
+
+    return draw
+
+
+def _energies(data: Fig1Data):
+    def draw(axes) -> None:
+        multi, loss = data.multi, data.problem.loss
+        kinetic = kinetic_per_step(multi.theta)
+        top, bottom = axes
+        top.plot(multi.t[:-1], kinetic, color="black")
+        top.set_ylabel(r"kinetic  $\frac{1}{2}|\Delta\theta|^2$")
+        i = int(np.argmax(kinetic))
+        top.annotate(
+            "transient increase\nin kinetic energy",
+            (multi.t[i], kinetic[i]),
+            xytext=(12, -18),
+            textcoords="offset points",
+            fontsize=7.5,
+            color="#1f77b4",
+        )
+        L_path = loss(multi.theta)
+        bottom.plot(multi.t, L_path, color="black")
+        for m in loss.minima():
+            bottom.axhline(loss(m), ls="--", lw=0.8, color=MULTI if basin(loss, m) == "global" else ONE)
+            bottom.text(
+                multi.t[-1],
+                loss(m),
+                f"{basin(loss, m)} min",
+                ha="right",
+                va="bottom",
+                fontsize=7.5,
+                color=MULTI if basin(loss, m) == "global" else ONE,
+            )
+        bottom.set_ylabel(r"loss  $\mathcal{L}(\theta)$")
+        bottom.set_xlabel("time t")
+
+    return draw
+
+
+def panels(data: Fig1Data, lim: float = 1.5) -> dict[str, Panel]:
+    """Panels a (schematic surface), b (paths over the loss), c (kinetic term and loss over time)."""
+    return {
+        "a": Panel(_surface, projection="3d", size=(3.0, 3.0)),
+        "b": Panel(_paths(data, lim), size=(4.2, 3.4)),
+        "c": Panel(_energies(data), rows=2, size=(3.2, 3.4)),
+    }

@@ -1,0 +1,139 @@
+"""Plotting helpers shared by the figures: style, panels, composition and byte-stable saving.
+
+A ``Panel`` is a drawing function plus its layout (rows of axes, projection). The same panel is
+rendered alone (saved to results/) and inside the composed figure (saved to fig_images/), so the
+two can never disagree.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .results_io import atomic_path
+
+__all__ = [
+    "Panel",
+    "STYLE",
+    "compose",
+    "loss_heatmap",
+    "render_panel",
+    "save_figure",
+    "save_panels",
+]
+
+#: rcParams for every figure; svg.hashsalt makes SVG ids reproducible.
+STYLE = {
+    "svg.hashsalt": "lossnav",
+    "svg.fonttype": "path",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "legend.fontsize": 7.5,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+}
+
+_METADATA = {
+    "png": {"Software": None},
+    "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
+    "svg": {"Date": None},
+}
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One panel: ``draw(axes)`` fills a list of ``rows`` stacked axes.
+
+    Attributes:
+        draw: callable taking the list of axes.
+        rows: number of stacked axes (sharing x).
+        projection: matplotlib projection of the axes ("3d" for surfaces), or None.
+        size: (width, height) in inches when rendered alone.
+    """
+
+    draw: Callable[[list], None]
+    rows: int = 1
+    projection: str | None = None
+    size: tuple[float, float] = (3.2, 3.0)
+
+
+def _fill(container, panel: Panel) -> list:
+    kw = {"projection": panel.projection} if panel.projection else {}
+    if panel.rows == 1:
+        axes = [container.add_subplot(1, 1, 1, **kw)]
+    else:
+        axes = list(np.atleast_1d(container.subplots(panel.rows, 1, sharex=True, subplot_kw=kw)))
+    panel.draw(axes)
+    return axes
+
+
+def render_panel(panel: Panel):
+    """Draw ``panel`` alone in a new figure and return the figure."""
+    with mpl.rc_context(STYLE):
+        fig = plt.figure(figsize=panel.size, layout="constrained")
+        _fill(fig, panel)
+    return fig
+
+
+def compose(panels: dict[str, Panel], width_ratios=None, figsize=(12, 3.2), letters: bool = True):
+    """Compose ``panels`` side by side in one figure, labelled a, b, c, ... by their keys."""
+    with mpl.rc_context(STYLE):
+        fig = plt.figure(figsize=figsize, layout="constrained")
+        subfigs = np.atleast_1d(fig.subfigures(1, len(panels), width_ratios=width_ratios, wspace=0.02))
+        for subfig, (name, panel) in zip(subfigs, panels.items(), strict=True):
+            _fill(subfig, panel)
+            if letters:
+                subfig.text(0.0, 1.0, name, fontsize=14, fontweight="bold", va="top", ha="left")
+    return fig
+
+
+def save_figure(fig, stem, formats=("png", "svg", "pdf")) -> list[pathlib.Path]:
+    """Save ``fig`` as stem.png/.svg/.pdf, byte-stable (no dates or versions), each atomically."""
+    stem = pathlib.Path(stem)
+    written = []
+    with mpl.rc_context(STYLE):
+        for fmt in formats:
+            path = stem.with_suffix(f".{fmt}")
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, format=fmt, metadata=_METADATA[fmt])
+            written.append(path)
+    return written
+
+
+def save_panels(panels: dict[str, Panel], prefix, formats=("png", "svg", "pdf")) -> list[pathlib.Path]:
+    """Render each panel alone and save it as ``{prefix}_{name}.{fmt}``; returns the paths."""
+    written = []
+    for name, panel in panels.items():
+        fig = render_panel(panel)
+        written += save_figure(fig, f"{prefix}_{name}", formats)
+        plt.close(fig)
+    return written
+
+
+def loss_heatmap(ax, loss, lim, n: int = 301, cmap="viridis", contour_color="white", levels=10, alpha=1.0):
+    """Heatmap of L(theta) on the square [-lim, lim]^2 (or (xmin, xmax, ymin, ymax)) with contours."""
+    xmin, xmax, ymin, ymax = (-lim, lim, -lim, lim) if np.isscalar(lim) else lim
+    X, Y = np.meshgrid(np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n))
+    Z = loss(np.stack([X, Y], axis=-1))
+    ax.imshow(
+        Z,
+        origin="lower",
+        extent=(xmin, xmax, ymin, ymax),
+        cmap=cmap,
+        alpha=alpha,
+        aspect="auto",
+        interpolation="bilinear",
+    )
+    ax.contour(X, Y, Z, levels=levels, colors=contour_color, linewidths=0.6, alpha=0.8, negative_linestyles="solid")
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    return Z

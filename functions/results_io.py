@@ -1,0 +1,85 @@
+"""Writing and reading results/: atomic writes (temporary file, then rename) and rounded JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pathlib
+import tempfile
+from contextlib import contextmanager
+
+import numpy as np
+
+__all__ = ["atomic_path", "fmt_point", "fmt_small", "read_json", "rounded", "write_json"]
+
+
+@contextmanager
+def atomic_path(path, suffix: str | None = None):
+    """Yield a temporary path beside ``path``; on success rename it onto ``path`` (atomic on POSIX).
+
+    A failed write leaves the previous file untouched and removes the temporary one.
+    """
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix or path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield pathlib.Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def rounded(value, digits: int = 6):
+    """Round floats to ``digits`` significant digits, recursively through dicts, lists and arrays."""
+    if isinstance(value, dict):
+        return {str(k): rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(v, digits) for v in value]
+    if isinstance(value, np.ndarray):
+        return rounded(value.tolist(), digits)
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer | int):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        value = float(value)
+        if value == 0 or not math.isfinite(value):
+            return value
+        return float(f"{value:.{digits}g}")
+    return value
+
+
+def write_json(path, data: dict, digits: int = 6) -> pathlib.Path:
+    """Write ``data`` as indented JSON with floats rounded to ``digits`` significant digits, atomically."""
+    text = json.dumps(rounded(data, digits), indent=1, sort_keys=False) + "\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return pathlib.Path(path)
+
+
+def read_json(path) -> dict:
+    """Read a results JSON file, with a clear error when it is missing or corrupt."""
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run the notebook that writes it (`make figures`).")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err}); regenerate it with `make figures`.") from err
+
+
+def fmt_small(x: float, floor: float = 1e-12) -> str:
+    """Format a (non-negative) error for printing: '< floor' below ``floor``, else 1 significant digit.
+
+    Errors at round-off level differ between machines; printing them as '< 1e-12' keeps notebook
+    output stable while still stating the bound.
+    """
+    return f"< {floor:.0e}" if abs(x) < floor else f"{x:.1e}"
+
+
+def fmt_point(p, digits: int = 4) -> str:
+    """Format a point as '(+x, +y)' with ``digits`` decimals; round-off-sized values print as +0."""
+    return "(" + ", ".join(f"{round(float(x), digits) + 0.0:+.{digits}f}" for x in p) + ")"

@@ -1,0 +1,52 @@
+"""Figure 1: fresh numbers and panels against results/ (written by fig1-overview.ipynb), and its claims."""
+
+import numpy as np
+import pytest
+from figure_checks import RESULTS, assert_close_tree, assert_panels_match
+
+from functions import fig1
+from functions.landscapes import DoubleWell
+from functions.objective import Problem
+from functions.results_io import read_json, rounded
+
+STORED = read_json(RESULTS / "fig1.json")
+P = STORED["parameters"]
+
+
+@pytest.fixture(scope="module")
+def data():
+    problem = Problem(DoubleWell(a=P["a"], b=P["b"], c=P["c"], d=P["d"]), gamma=P["gamma"], eta=P["eta"], k=P["k"])
+    return fig1.compute(problem, P["theta0"], P["theta_T"], P["T"], P["n_points"], P["t_one_step"])
+
+
+def test_numbers_match_results(data):
+    """Tolerances: 1e-5 relative covers the 6-digit rounding of the JSON and L-BFGS stopping at
+    |grad| <= 1e-8; the BVP distance is compared to 1e-3 relative because it depends on the
+    collocation mesh, which may differ by round-off between machines."""
+    fresh = rounded(fig1.headline(data))
+    stored = dict(STORED["numbers"])
+    assert abs(fresh.pop("lbfgs_iterations") - stored.pop("lbfgs_iterations")) <= 5
+    np.testing.assert_allclose(fresh.pop("max_dist_direct_vs_bvp"), stored.pop("max_dist_direct_vs_bvp"), rtol=1e-3)
+    assert_close_tree(fresh, stored, rtol=1e-5, atol=1e-7)
+
+
+def test_claims(data):
+    numbers = fig1.headline(data)
+    assert f"{numbers['S']:.4e}" == "1.6957e-01"  # the authors' printed value
+    assert numbers["multi_step_basin"] == "global" and numbers["one_step_basin"] == "local"
+    assert numbers["max_loss_rise"] > 0.1, "the loss rises before it falls"
+    assert numbers["t_peak_kinetic"] < P["T"] / 4, "the kinetic energy is transient, early"
+    kinetic_end = fig1.kinetic_per_step(data.multi.theta)[-1]
+    assert kinetic_end < 1e-3 * numbers["peak_kinetic"]
+    assert numbers["max_dist_direct_vs_bvp"] < 1e-3
+
+
+def test_basin_classification():
+    loss = DoubleWell()
+    assert fig1.basin(loss, [1.0, 0.3]) == "global"
+    assert fig1.basin(loss, [-1.0, -0.3]) == "local"
+    assert fig1.basin(DoubleWell(d=0.5), [1.0, 0.0]) == "local"
+
+
+def test_panels_match_results(data, tmp_path):
+    assert_panels_match(fig1.panels(data, P["plot_lim"]), "fig1", tmp_path)

@@ -1,0 +1,48 @@
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from functions.plotting import save_figure
+from functions.results_io import atomic_path, fmt_point, fmt_small, read_json, rounded, write_json
+
+
+def test_rounded_and_write_json(tmp_path):
+    path = write_json(tmp_path / "r.json", {"x": np.float64(1 / 3), "v": np.array([2 / 3, 0.0]), "ok": np.bool_(1)})
+    assert json.loads(path.read_text()) == {"x": 0.333333, "v": [0.666667, 0.0], "ok": True}
+    assert rounded({"n": np.int64(3)}) == {"n": 3}
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path):
+    path = write_json(tmp_path / "r.json", {"a": 1})
+    with pytest.raises(RuntimeError), atomic_path(path) as tmp:
+        tmp.write_text("partial")
+        raise RuntimeError("crash while writing")
+    assert read_json(path) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"], "temporary file cleaned up"
+
+
+def test_read_json_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="make figures"):
+        read_json(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        read_json(tmp_path / "bad.json")
+
+
+def test_formatters():
+    assert fmt_small(3e-15) == "< 1e-12" and fmt_small(2.5e-3) == "2.5e-03"
+    assert fmt_point([-1e-18, 0.5]) == "(+0.0000, +0.5000)"
+
+
+def test_saved_figures_are_byte_stable(tmp_path):
+    def draw(stem):
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [1, 0])
+        ax.set_title("x")
+        paths = save_figure(fig, stem)
+        plt.close(fig)
+        return [p.read_bytes() for p in paths]
+
+    assert draw(tmp_path / "one") == draw(tmp_path / "two")
