@@ -33,6 +33,7 @@ lint: setup
 
 benchmark: setup
 	$(PY) tests/benchmarks/bench_least_action.py
+	$(PY) tests/benchmarks/bench_ballistic.py
 	$(PY) tests/benchmarks/time_notebooks.py
 
 clean:

@@ -1,0 +1,192 @@
+"""The Ballistic optimiser: the paper's far-sighted (gamma -> 0) learning rule with a curvature belief.
+
+In the ballistic regime the optimal rule is theta_dot = -sqrt(eta k) H^{-1/2} grad L. With H unknown,
+the learner uses a diagonal belief V about curvature from squared gradients (Fisher ~ Hessian for
+likelihood losses) and, optionally, a belief m about the gradient, giving
+
+    v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
+    m_t = beta1 m_{t-1} + (1 - beta1) g_t              (m_t = g_t when beta1 = 0, the default)
+    theta_t = theta_{t-1} - lr * m_hat_t / sqrt(v_hat_t + eps)
+
+with m_hat, v_hat bias-corrected only when ``bias_correction=True``. The defaults (beta1 = 0, no bias
+correction, eps inside the square root) are the rule behind the paper's Figure 2e-f curves. It is
+RMSprop without momentum; with beta1 > 0, bias correction and eps moved outside the square root
+(``eps_inside_sqrt=False``) it is exactly Adam (tested against torch.optim.Adam).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import torch
+from torch.optim import Optimizer
+
+__all__ = ["Ballistic"]
+
+
+class Ballistic(Optimizer):
+    """Ballistic rule: theta <- theta - lr * m / sqrt(v + eps) with v an EMA of squared gradients.
+
+    Args:
+        params: iterable of parameters or parameter groups.
+        lr: learning rate (the paper's sqrt(eta k) dt), >= 0.
+        betas: (beta1, beta2): EMA coefficients of the gradient belief m (0 disables it) and of the
+            curvature belief v, each in [0, 1).
+        eps: added to v inside the square root (or to sqrt(v) outside it, see ``eps_inside_sqrt``), >= 0.
+        weight_decay: decoupled weight decay theta <- theta (1 - lr weight_decay), as in AdamW, >= 0.
+        bias_correction: divide m and v by (1 - beta^t) as Adam does.
+        eps_inside_sqrt: sqrt(v + eps) (True, the published rule) or sqrt(v) + eps (False, Adam's).
+        maximize: ascend instead of descend.
+        foreach: use the multi-tensor (torch._foreach) implementation; by default when all
+            parameters are on CUDA, else the for-loop.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 5e-4,
+        betas: tuple[float, float] = (0.0, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        *,
+        bias_correction: bool = False,
+        eps_inside_sqrt: bool = True,
+        maximize: bool = False,
+        foreach: bool | None = None,
+    ):
+        if not lr >= 0.0:
+            raise ValueError(f"Invalid learning rate: {lr} (must be >= 0)")
+        if not eps >= 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps} (must be >= 0)")
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta} (must be in [0, 1))")
+        if not weight_decay >= 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay} (must be >= 0)")
+        defaults = {
+            "lr": lr,
+            "betas": tuple(betas),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "bias_correction": bias_correction,
+            "eps_inside_sqrt": eps_inside_sqrt,
+            "maximize": maximize,
+            "foreach": foreach,
+        }
+        super().__init__(params, defaults)
+
+    def _init_group(self, group, params, grads, exp_avgs, exp_avg_sqs, steps) -> None:
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            if p.grad.is_sparse:
+                raise RuntimeError("Ballistic does not support sparse gradients; use a dense layer or SparseAdam.")
+            state = self.state[p]
+            if not state:
+                state["step"] = torch.tensor(0.0)
+                state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                if group["betas"][0] > 0:
+                    state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            params.append(p)
+            grads.append(p.grad)
+            exp_avg_sqs.append(state["exp_avg_sq"])
+            exp_avgs.append(state.get("exp_avg"))
+            steps.append(state["step"])
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """Perform one update; ``closure`` re-evaluates the model and returns the loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
+            self._init_group(group, params, grads, exp_avgs, exp_avg_sqs, steps)
+            if not params:
+                continue
+            foreach = group["foreach"]
+            if foreach is None:
+                foreach = all(p.is_cuda for p in params)
+            impl = _multi_tensor_ballistic if foreach else _single_tensor_ballistic
+            impl(
+                params,
+                grads,
+                exp_avgs,
+                exp_avg_sqs,
+                steps,
+                beta1=group["betas"][0],
+                beta2=group["betas"][1],
+                lr=group["lr"],
+                eps=group["eps"],
+                weight_decay=group["weight_decay"],
+                bias_correction=group["bias_correction"],
+                eps_inside_sqrt=group["eps_inside_sqrt"],
+                maximize=group["maximize"],
+            )
+        return loss
+
+
+def _corrections(step: float, beta1: float, beta2: float, bias_correction: bool) -> tuple[float, float]:
+    """(1 - beta1^t, 1 - beta2^t), or (1, 1) without bias correction (and bc1 = 1 when beta1 = 0)."""
+    if not bias_correction:
+        return 1.0, 1.0
+    bc1 = 1.0 - beta1**step if beta1 > 0 else 1.0
+    return bc1, 1.0 - beta2**step
+
+
+def _single_tensor_ballistic(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta1, beta2, lr, eps,
+                             weight_decay, bias_correction, eps_inside_sqrt, maximize):  # fmt: skip
+    """For-loop implementation, one tensor at a time."""
+    for p, g, m, v, step in zip(params, grads, exp_avgs, exp_avg_sqs, steps, strict=True):
+        g = -g if maximize else g
+        step += 1
+        if weight_decay:
+            p.mul_(1 - lr * weight_decay)
+        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        if beta1 > 0:
+            m.lerp_(g, 1 - beta1)
+        bc1, bc2 = _corrections(step.item(), beta1, beta2, bias_correction)
+        if eps_inside_sqrt:
+            denom = (v / bc2).add_(eps).sqrt_()
+        else:
+            denom = (v.sqrt() / math.sqrt(bc2)).add_(eps)
+        p.addcdiv_(m if beta1 > 0 else g, denom, value=-lr / bc1)
+
+
+def _multi_tensor_ballistic(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta1, beta2, lr, eps,
+                            weight_decay, bias_correction, eps_inside_sqrt, maximize):  # fmt: skip
+    """Multi-tensor implementation with torch._foreach kernels, grouped by device and dtype."""
+    groups = defaultdict(list)
+    for i, p in enumerate(params):
+        groups[(p.device, p.dtype)].append(i)
+    for idx in groups.values():
+        ps, vs, st = [params[i] for i in idx], [exp_avg_sqs[i] for i in idx], [steps[i] for i in idx]
+        gs = [grads[i] for i in idx]
+        if maximize:
+            gs = torch._foreach_neg(gs)
+        torch._foreach_add_(st, 1.0)
+        if weight_decay:
+            torch._foreach_mul_(ps, 1 - lr * weight_decay)
+        torch._foreach_mul_(vs, beta2)
+        torch._foreach_addcmul_(vs, gs, gs, value=1 - beta2)
+        if beta1 > 0:
+            ms = [exp_avgs[i] for i in idx]
+            torch._foreach_lerp_(ms, gs, 1 - beta1)
+        else:
+            ms = gs
+        bcs = [_corrections(s.item(), beta1, beta2, bias_correction) for s in st]
+        if eps_inside_sqrt:
+            if bias_correction:
+                denom = torch._foreach_div(vs, [bc2 for _, bc2 in bcs])
+                torch._foreach_add_(denom, eps)
+            else:
+                denom = torch._foreach_add(vs, eps)
+            torch._foreach_sqrt_(denom)
+        else:
+            denom = torch._foreach_sqrt(vs)
+            if bias_correction:
+                torch._foreach_div_(denom, [math.sqrt(bc2) for _, bc2 in bcs])
+            torch._foreach_add_(denom, eps)
+        torch._foreach_addcdiv_(ps, ms, denom, [-lr / bc1 for bc1, _ in bcs])
