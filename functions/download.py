@@ -1,0 +1,83 @@
+"""Download MNIST, Fashion-MNIST and CIFAR-10 with checksum verification and atomic writes.
+
+Command line: ``python -m functions.download {mnist,fashion-mnist,cifar10} [--root data]``.
+Each file is fetched to a temporary name beside its destination, its MD5 checked against
+``data.CHECKSUMS``, and only then renamed into place; a file already present and valid is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import shutil
+import urllib.error
+import urllib.request
+
+from .data import CHECKSUMS, DataError, default_root, md5sum
+from .results_io import atomic_path
+
+__all__ = ["SOURCES", "download", "main"]
+
+#: Base URL and file names per dataset (CIFAR-10: the binary tarball, which needs no unpickling).
+SOURCES = {
+    "mnist": ("https://ossci-datasets.s3.amazonaws.com/mnist/", list(CHECKSUMS["mnist"])),
+    "fashion-mnist": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", list(CHECKSUMS["fashion-mnist"])),
+    "cifar10": ("https://www.cs.toronto.edu/~kriz/", ["cifar-10-binary.tar.gz"]),
+}
+
+
+def download(dataset: str, root=None, base_url: str | None = None, timeout: float = 60.0) -> list[pathlib.Path]:
+    """Fetch ``dataset``'s files into ``root/<dataset>/``; returns their paths.
+
+    Raises:
+        DataError: a download failed (offline: the message lists the files, the folder and the
+            command to run elsewhere) or a checksum did not match (nothing is left behind).
+    """
+    if dataset not in SOURCES:
+        raise ValueError(f"Invalid dataset value: {dataset!r}; expected one of {sorted(SOURCES)}.")
+    url_base, names = SOURCES[dataset]
+    url_base = base_url or url_base
+    root = pathlib.Path(root) if root is not None else default_root()
+    folder = root / dataset
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in names:
+        dest = folder / name
+        expected = CHECKSUMS[dataset][name]
+        if dest.exists() and md5sum(dest) in expected:
+            written.append(dest)
+            continue
+        url = url_base.rstrip("/") + "/" + name
+        try:
+            with atomic_path(dest) as tmp:
+                with urllib.request.urlopen(url, timeout=timeout) as response, open(tmp, "wb") as out:
+                    shutil.copyfileobj(response, out)
+                actual = md5sum(tmp)
+                if actual not in expected:
+                    raise DataError(
+                        f"Downloaded {url} has MD5 {actual}, expected {' or '.join(sorted(expected))}; "
+                        "discarded. Try again later or another mirror (--base-url)."
+                    )
+        except (urllib.error.URLError, OSError) as err:
+            raise DataError(
+                f"Could not download {url} ({err}). Without a network, copy {', '.join(names)} into "
+                f"{folder}/ by hand, or run `python -m functions.download {dataset} --root {root}` on a "
+                "machine with one."
+            ) from err
+        written.append(dest)
+    return written
+
+
+def main(argv=None) -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", choices=sorted(SOURCES))
+    parser.add_argument("--root", default=None, help="data folder (default: data/ or $LOSSNAV_DATA)")
+    parser.add_argument("--base-url", default=None, help="mirror to use instead of the default")
+    args = parser.parse_args(argv)
+    for path in download(args.dataset, args.root, args.base_url):
+        print(f"ok  {path}")
+
+
+if __name__ == "__main__":
+    main()

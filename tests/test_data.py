@@ -1,0 +1,162 @@
+"""Loaders and downloader on generated files in the exact formats, and on the real Fashion-MNIST."""
+
+import gzip
+import io
+import pickle
+import tarfile
+
+import numpy as np
+import pytest
+import torch
+
+from functions import data as D
+from functions.download import download
+
+
+def _idx_bytes(array: np.ndarray, magic: int) -> bytes:
+    header = magic.to_bytes(4, "big") + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def _write_idx_dataset(folder, n_train=12, n_test=5, seed=0):
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for train, n in ((True, n_train), (False, n_test)):
+        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, 10, size=n, dtype=np.uint8)
+        (folder / D.IDX_FILES[(train, "images")]).write_bytes(gzip.compress(_idx_bytes(images, 0x803), mtime=0))
+        (folder / D.IDX_FILES[(train, "labels")]).write_bytes(gzip.compress(_idx_bytes(labels, 0x801), mtime=0))
+        out[train] = (images, labels)
+    return out
+
+
+@pytest.fixture
+def mnist_root(tmp_path, monkeypatch):
+    arrays = _write_idx_dataset(tmp_path / "mnist")
+    sums = {name: {D.md5sum(tmp_path / "mnist" / name)} for name in D.CHECKSUMS["mnist"]}
+    monkeypatch.setitem(D.CHECKSUMS, "mnist", sums)
+    return tmp_path, arrays
+
+
+def test_idx_loader_round_trip(mnist_root):
+    root, arrays = mnist_root
+    for train in (True, False):
+        images, labels = D.load_idx_dataset("mnist", train=train, root=root)
+        assert images.dtype == torch.uint8 and labels.dtype == torch.int64
+        np.testing.assert_array_equal(images.numpy(), arrays[train][0])
+        np.testing.assert_array_equal(labels.numpy(), arrays[train][1])
+
+
+def test_bad_checksum_is_refused(mnist_root, monkeypatch):
+    root, _ = mnist_root
+    monkeypatch.setitem(D.CHECKSUMS, "mnist", {k: {"0" * 32} for k in D.CHECKSUMS["mnist"]})
+    with pytest.raises(D.DataError, match="Checksum mismatch.*delete it"):
+        D.load_idx_dataset("mnist", root=root)
+
+
+def test_wrong_magic_and_truncation(tmp_path):
+    labels = np.arange(10, dtype=np.uint8)
+    bad_magic = tmp_path / "bad.gz"
+    bad_magic.write_bytes(gzip.compress(_idx_bytes(labels, 0x803)))
+    with pytest.raises(D.DataError, match="magic number 0x00000803, expected 0x00000801"):
+        D.read_idx(bad_magic, "labels")
+    short = tmp_path / "short.gz"
+    short.write_bytes(gzip.compress(_idx_bytes(labels, 0x801)[:-3]))
+    with pytest.raises(D.DataError, match="truncated"):
+        D.read_idx(short, "labels")
+    broken_gzip = tmp_path / "broken.gz"
+    broken_gzip.write_bytes(gzip.compress(_idx_bytes(labels, 0x801))[:20])
+    with pytest.raises(D.DataError, match="truncated or not gzip"):
+        D.read_idx(broken_gzip, "labels")
+
+
+def test_missing_dataset_says_what_to_do(tmp_path):
+    with pytest.raises(D.DataError, match=r"mnist not found.*train-images-idx3-ubyte.gz.*python -m functions.download"):
+        D.load_idx_dataset("mnist", root=tmp_path)
+
+
+def _cifar_arrays(n, seed):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, size=(n, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, size=n).astype(np.uint8)
+
+
+def _add(tar, name, payload):
+    info = tarfile.TarInfo(name)
+    info.size = len(payload)
+    tar.addfile(info, io.BytesIO(payload))
+
+
+def _write_cifar(folder, fmt):
+    folder.mkdir(parents=True, exist_ok=True)
+    batches = {f"data_batch_{i}": _cifar_arrays(4, i) for i in range(1, 6)} | {"test_batch": _cifar_arrays(3, 9)}
+    path = folder / f"cifar-10-{fmt}.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for name, (x, y) in batches.items():
+            if fmt == "binary":
+                records = np.concatenate([y[:, None], x.reshape(len(y), -1)], axis=1)
+                _add(tar, f"cifar-10-batches-bin/{name}.bin", records.tobytes())
+            else:
+                payload = pickle.dumps({b"data": x.reshape(len(y), -1), b"labels": y.tolist()})
+                _add(tar, f"cifar-10-batches-py/{name}", payload)
+    return path, batches
+
+
+@pytest.mark.parametrize("fmt", ["binary", "python"])
+def test_cifar_loader_both_formats(tmp_path, monkeypatch, fmt):
+    path, batches = _write_cifar(tmp_path / "cifar10", fmt)
+    monkeypatch.setitem(D.CHECKSUMS, "cifar10", {path.name: {D.md5sum(path)}})
+    x, y = D.load_cifar10(train=True, root=tmp_path)
+    assert x.shape == (20, 3, 32, 32) and x.dtype == torch.uint8 and y.dtype == torch.int64
+    np.testing.assert_array_equal(x[:4].numpy(), batches["data_batch_1"][0])
+    np.testing.assert_array_equal(y[-4:].numpy(), batches["data_batch_5"][1])
+    xt, yt = D.load_cifar10(train=False, root=tmp_path)
+    np.testing.assert_array_equal(yt.numpy(), batches["test_batch"][1])
+    np.testing.assert_array_equal(xt.numpy(), batches["test_batch"][0])
+
+
+def test_cifar_python_checksum_checked_before_unpickling(tmp_path, monkeypatch):
+    path, _ = _write_cifar(tmp_path / "cifar10", "python")
+    monkeypatch.setitem(D.CHECKSUMS, "cifar10", {path.name: {"f" * 32}})
+    monkeypatch.setattr(D.pickle, "load", lambda *a, **k: pytest.fail("unpickled before checking"))
+    with pytest.raises(D.DataError, match="Checksum mismatch"):
+        D.load_cifar10(root=tmp_path, verify=False)
+
+
+def test_cifar_truncated_archive(tmp_path, monkeypatch):
+    path, _ = _write_cifar(tmp_path / "cifar10", "binary")
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(D.DataError, match="corrupt or incomplete"):
+        D.load_cifar10(root=tmp_path, verify=False)
+
+
+def test_download_from_mirror_verifies_and_is_atomic(tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    _write_idx_dataset(mirror)
+    sums = {name: {D.md5sum(mirror / name)} for name in D.CHECKSUMS["mnist"]}
+    monkeypatch.setitem(D.CHECKSUMS, "mnist", sums)
+    paths = download("mnist", root=tmp_path / "data", base_url=mirror.as_uri())
+    assert [p.name for p in paths] == list(D.CHECKSUMS["mnist"])
+    images, _ = D.load_idx_dataset("mnist", root=tmp_path / "data")
+    assert images.shape == (12, 28, 28)
+    # a corrupted mirror file is rejected and leaves nothing behind
+    (tmp_path / "data" / "mnist" / "t10k-labels-idx1-ubyte.gz").unlink()
+    (mirror / "t10k-labels-idx1-ubyte.gz").write_bytes(b"garbage")
+    with pytest.raises(D.DataError, match="discarded"):
+        download("mnist", root=tmp_path / "data", base_url=mirror.as_uri())
+    assert sorted(p.name for p in (tmp_path / "data" / "mnist").iterdir()) == sorted(list(sums)[:3])
+
+
+def test_download_offline_names_files_and_command(tmp_path):
+    with pytest.raises(D.DataError, match=r"Without a network, copy train-images.*python -m functions.download mnist"):
+        download("mnist", root=tmp_path, base_url=(tmp_path / "nowhere").as_uri())
+
+
+@pytest.mark.skipif(not D.FASHION_MNIST_SYSTEM_DIR.exists(), reason="apt-get install dataset-fashion-mnist")
+def test_real_fashion_mnist(tmp_path):
+    images, labels = D.load_idx_dataset("fashion-mnist", train=True, root=tmp_path)
+    assert images.shape == (60000, 28, 28) and images.dtype == torch.uint8
+    assert torch.bincount(labels).tolist() == [6000] * 10
+    assert images.min() == 0 and images.max() == 255
+    test_images, test_labels = D.load_idx_dataset("fashion-mnist", train=False, root=tmp_path)
+    assert test_images.shape == (10000, 28, 28) and torch.bincount(test_labels).tolist() == [1000] * 10
