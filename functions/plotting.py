@@ -51,27 +51,30 @@ _METADATA = {
 
 @dataclass(frozen=True)
 class Panel:
-    """One panel: ``draw(axes)`` fills a list of ``rows`` stacked axes.
+    """One panel: ``draw(axes)`` fills a list of ``rows`` x ``cols`` axes (row-major).
 
     Attributes:
         draw: callable taking the list of axes.
         rows: number of stacked axes (sharing x).
+        cols: number of side-by-side axes.
         projection: matplotlib projection of the axes ("3d" for surfaces), or None.
         size: (width, height) in inches when rendered alone.
     """
 
     draw: Callable[[list], None]
     rows: int = 1
+    cols: int = 1
     projection: str | None = None
     size: tuple[float, float] = (3.2, 3.0)
 
 
 def _fill(container, panel: Panel) -> list:
     kw = {"projection": panel.projection} if panel.projection else {}
-    if panel.rows == 1:
+    if panel.rows == panel.cols == 1:
         axes = [container.add_subplot(1, 1, 1, **kw)]
     else:
-        axes = list(np.atleast_1d(container.subplots(panel.rows, 1, sharex=True, subplot_kw=kw)))
+        grid = container.subplots(panel.rows, panel.cols, sharex=panel.cols == 1, subplot_kw=kw)
+        axes = list(np.atleast_1d(grid).ravel())
     panel.draw(axes)
     return axes
 
@@ -84,15 +87,28 @@ def render_panel(panel: Panel):
     return fig
 
 
-def compose(panels: dict[str, Panel], width_ratios=None, figsize=(12, 3.2), letters: bool = True):
-    """Compose ``panels`` side by side in one figure, labelled a, b, c, ... by their keys."""
+def compose(panels: dict[str, Panel], width_ratios=None, figsize=(12, 3.2), letters: bool = True, layout=None):
+    """Compose ``panels`` in one figure, labelled by their keys (a, b, c, ...).
+
+    Args:
+        panels: the panels by letter.
+        width_ratios: relative widths of the panels of a single row (``layout`` None).
+        figsize: figure size in inches.
+        letters: draw the panel letters.
+        layout: rows of panel letters (e.g. [["a", "b"], ["c"]]); one row of all panels when None.
+            Each row's panels get widths proportional to their ``size[0]``.
+    """
+    rows = layout or [list(panels)]
     with mpl.rc_context(STYLE):
         fig = plt.figure(figsize=figsize, layout="constrained")
-        subfigs = np.atleast_1d(fig.subfigures(1, len(panels), width_ratios=width_ratios, wspace=0.02))
-        for subfig, (name, panel) in zip(subfigs, panels.items(), strict=True):
-            _fill(subfig, panel)
-            if letters:
-                subfig.text(0.0, 1.0, name, fontsize=14, fontweight="bold", va="top", ha="left")
+        row_figs = np.atleast_1d(fig.subfigures(len(rows), 1, hspace=0.03)) if len(rows) > 1 else [fig]
+        for row_fig, names in zip(row_figs, rows, strict=True):
+            ratios = width_ratios if layout is None else [panels[n].size[0] for n in names]
+            subfigs = np.atleast_1d(row_fig.subfigures(1, len(names), width_ratios=ratios, wspace=0.02))
+            for subfig, name in zip(subfigs, names, strict=True):
+                _fill(subfig, panels[name])
+                if letters:
+                    subfig.text(0.0, 1.0, name, fontsize=14, fontweight="bold", va="top", ha="left")
     return fig
 
 
