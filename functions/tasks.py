@@ -12,7 +12,7 @@ import numpy as np
 
 from ._checks import check_positive, check_probability
 
-__all__ = ["cumulative_losses", "measured_optimal_fraction"]
+__all__ = ["compare_resets", "cumulative_losses", "measured_optimal_fraction"]
 
 
 def cumulative_losses(rhos, c: float, n_tasks: int = 400, steps: int = 50, lr: float = 0.2, s: float = 1.0,
@@ -52,3 +52,16 @@ def measured_optimal_fraction(rhos, losses) -> float:
         return float(rhos[i])
     a, b, _ = np.polyfit(rhos[i - 1 : i + 2], losses[i - 1 : i + 2], 2)
     return float(-b / (2 * a))
+
+
+def compare_resets(cs, rhos, **kwargs) -> dict:
+    """For each correlation c: cumulative loss of no reset (rho 0), full reset (rho 1) and the
+    belief-optimal reset (rho = 1 - c), and the optimum measured on the grid ``rhos``."""
+    out = {"c": list(cs), "none": [], "full": [], "belief": [], "measured_fraction": []}
+    for c in cs:
+        none, full, belief = cumulative_losses([0.0, 1.0, 1.0 - c], c, **kwargs)
+        out["none"].append(none)
+        out["full"].append(full)
+        out["belief"].append(belief)
+        out["measured_fraction"].append(measured_optimal_fraction(rhos, cumulative_losses(rhos, c, **kwargs)))
+    return {k: np.asarray(v) for k, v in out.items()}

@@ -1,0 +1,209 @@
+"""Figure 4 (our construction): Adam-like rules from online Bayesian inference, and weight resetting.
+
+(a) gradient belief = Kalman filter = EMA; (b) curvature belief = mean squared per-sample gradient
+= diag(H); (c) measured rate ratios of SGD, Adam, Ballistic on a noisy quadratic; (d) their mean
+trajectories against the optimal ones; (e) learning-rate sensitivity on the MLP task; (f) resetting.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import numpy as np
+
+from .beliefs import beta1_from_noise_ratio, ema, kalman_filter, running_curvature, steady_state_gain
+from .closed_form import quadratic_optimum, rate_ratio
+from .landscapes import Quadratic
+from .noisy_quadratic import fit_rates, simulate
+from .objective import Problem
+from .plotting import Panel, loss_heatmap
+
+__all__ = [
+    "OPT_STYLE",
+    "curvature_belief",
+    "gradient_belief",
+    "load_lr_sweep",
+    "lr_summary",
+    "mean_trajectories",
+    "optimal_curves",
+    "panels",
+    "rate_ratios",
+]
+
+OPT_STYLE = {"sgd": ("SGD", "black", "o"), "adam": ("Adam", "#d6204e", "s"), "ballistic": ("Ballistic", "#1e90ff", "^")}
+GAMMA_STYLE = {0.0: "#29b6f6", 10.0: "0.45"}
+
+
+def gradient_belief(q: float, sigma2: float, steps: int, seed: int, P0_diffuse: float) -> dict:
+    """Latent random-walk gradient, noisy observations, Kalman filters (steady-state and diffuse start), EMA."""
+    rng = np.random.default_rng(seed)
+    g = np.cumsum(np.sqrt(q) * rng.standard_normal(steps))
+    y = g + np.sqrt(sigma2) * rng.standard_normal(steps)
+    beta1 = 1.0 - steady_state_gain(q, sigma2)
+    return {
+        "g": g,
+        "y": y,
+        "filter": kalman_filter(y, q, sigma2),
+        "filter_diffuse": kalman_filter(y, q, sigma2, P0=P0_diffuse),
+        "ema": ema(y, beta1),
+        "beta1": beta1,
+    }
+
+
+def curvature_belief(d: int, n: int, scale_range, sigma: float, seed: int):
+    """Linear-Gaussian regression, NLL l = (y - w.x)^2 / (2 sigma^2), x_i ~ N(0, s_i^2) with log-spaced s_i.
+
+    At the true w the per-sample gradient is g = -eps x / sigma^2, eps ~ N(0, sigma^2), so
+    E[g_i^2] = s_i^2 / sigma^2 = H_ii. Returns (true diag(H), running mean of g^2 of shape (n, d)).
+    """
+    rng = np.random.default_rng(seed)
+    s = np.logspace(np.log10(scale_range[0]), np.log10(scale_range[1]), d)
+    x = s * rng.standard_normal((n, d))
+    eps = sigma * rng.standard_normal((n, 1))
+    return s**2 / sigma**2, running_curvature(-eps * x / sigma**2)
+
+
+def rate_ratios(h_ratios, settings: dict, sigma: float, steps: int, seeds: int, beta2: float) -> dict:
+    """Measured r1/r2 per optimiser at each H11/H22 (H22 = 1), from ``noisy_quadratic`` runs.
+
+    Args:
+        settings: {optimiser: (lr, fit start step)}.
+    """
+    out = {}
+    for name, (lr, start) in settings.items():
+        ratios = []
+        for i, x in enumerate(h_ratios):
+            paths = simulate(name, [x, 1.0], [1.0, 1.0], sigma, lr, steps, seeds, beta2=beta2, seed=i)
+            r = fit_rates(paths, start)
+            ratios.append(r[0] / r[1])
+        out[name] = np.asarray(ratios)
+    return out
+
+
+def mean_trajectories(h, theta0, sigma: float, lrs: dict, steps: int, seeds: int, beta2: float) -> dict:
+    """Mean over seeds of each optimiser's noisy trajectory, shape (steps + 1, d)."""
+    return {
+        name: simulate(name, h, theta0, sigma, lr, steps, seeds, beta2=beta2).mean(axis=1) for name, lr in lrs.items()
+    }
+
+
+def optimal_curves(h, theta0, gammas, n: int = 20000) -> dict:
+    """Closed-form optimal trajectories (eta = k = 1) until 20 e-folds of the slowest direction."""
+    out = {}
+    for g in gammas:
+        opt = quadratic_optimum(Problem(Quadratic(h), gamma=g), theta0)
+        out[g] = opt(np.linspace(0.0, 20.0 / opt.r.min(), n))
+    return out
+
+
+def load_lr_sweep(folder, dataset: str) -> dict:
+    """{optimiser: (lrs, final train losses of shape (n_lr, n_seeds))} from results/training/lr_sweep/."""
+    out = {}
+    for name in OPT_STYLE:
+        table: dict[float, list] = {}
+        for f in sorted(pathlib.Path(folder).glob(f"{dataset}_mlp_{name}_lr*_seed*.json")):
+            rec = json.loads(f.read_text())
+            table.setdefault(rec["hyperparameters"]["lr"], []).append(rec["train_loss"][-1])
+        if table:
+            lrs = np.array(sorted(table))
+            out[name] = (lrs, np.array([table[lr] for lr in lrs], dtype=float))
+    return out
+
+
+def lr_summary(sweep: dict) -> dict:
+    """Best learning rate (lowest mean final loss) and the width in decades of the lrs within 2x of it."""
+    out = {}
+    for name, (lrs, losses) in sweep.items():
+        mean = np.where(np.isfinite(losses).all(axis=1), losses.mean(axis=1), np.inf)
+        best = int(np.argmin(mean))
+        good = lrs[mean <= 2 * mean[best]]
+        out[name] = {"best_lr": lrs[best], "best_loss": mean[best], "n_seeds": losses.shape[1],
+                     "decades_within_2x": float(np.log10(good.max() / good.min()))}  # fmt: skip
+    return out
+
+
+def panels(belief: dict, rho_range, transient: int, curv: tuple, ratios: dict, h_ratios, traj: dict, curves: dict,
+           h2d, lim2d, sweep: dict, sweep_title: str, resets: dict) -> dict[str, Panel]:  # fmt: skip
+    """The six panels from the computed pieces (see the notebook for each)."""
+
+    def a(axes):
+        ax, rho = axes[0], np.logspace(np.log10(rho_range[0]), np.log10(rho_range[1]), 300)
+        ax.semilogx(rho, beta1_from_noise_ratio(rho), color="black")
+        ax.plot([90], [0.9], "o", color="#d6204e")
+        ax.annotate("Adam: 0.9 at 90", (90, 0.9), xytext=(-70, -4), textcoords="offset points", fontsize=7)
+        ax.set(xlabel=r"noise ratio $\sigma^2/q$", ylabel=r"$\beta_1 = 1 - K^*$")
+        ax2, t = axes[1], np.arange(1, len(belief["y"]) + 1)
+        f = belief["filter_diffuse"]
+        ax2.plot(t, belief["y"], ".", color="0.75", ms=2, label="minibatch gradient")
+        ax2.plot(t, belief["g"], color="black", lw=1.2, label="latent gradient")
+        ax2.plot(t, f.mean, color="#1e90ff", lw=1.2, label="Kalman mean ± sd")
+        ax2.fill_between(t, f.mean - np.sqrt(f.var), f.mean + np.sqrt(f.var), color="#1e90ff", alpha=0.25, lw=0)
+        ax2.plot(t, belief["ema"], "--", color="#e67e22", lw=1.2, label=rf"EMA $\beta_1$={belief['beta1']:.2f}")
+        ax2.axvline(transient, color="0.5", lw=0.6, ls=":")
+        ax2.set(xlabel="step", ylabel="gradient")
+        ax2.legend(fontsize=5.5, loc="best")
+
+    def b(axes):
+        ax, (true, v) = axes[0], curv
+        ax.loglog(true, v[-1], "o", color="#1e90ff", ms=4, label=f"v after {len(v)} samples")
+        lims = [true.min() / 2, true.max() * 2]
+        ax.plot(lims, lims, color="black", lw=0.8, label="identity")
+        ax.set(xlabel=r"true $H_{ii}$", ylabel=r"belief $v_i$ (mean $g_i^2$)")
+        ax.legend(fontsize=6.5)
+
+    def c(axes):
+        ax, x = axes[0], np.linspace(min(h_ratios) * 0.5, max(h_ratios) * 1.05, 300)
+        for g, color in GAMMA_STYLE.items():
+            ax.plot(x, rate_ratio(x, 1.0, g), color=color, lw=1.5, label=rf"optimal, $\gamma={g:g}$")
+        for name, vals in ratios.items():
+            label, color, marker = OPT_STYLE[name]
+            ax.plot(h_ratios, vals, marker, color=color, mfc="none" if name == "adam" else color, ms=6, ls="none",
+                    label=f"{label} (measured)")  # fmt: skip
+        ax.set(xlabel=r"$H_{11}/H_{22}$", ylabel=r"$r_1/r_2$")
+        ax.legend(fontsize=6)
+
+    def d(axes):
+        ax = axes[0]
+        loss_heatmap(ax, Quadratic(h2d), lim2d, cmap="viridis", contour_color=None, levels=8, alpha=0.5)
+        for g, path in curves.items():
+            ax.plot(path[:, 0], path[:, 1], color=GAMMA_STYLE[g], lw=4, alpha=0.8, label=rf"optimal $\gamma={g:g}$")
+        for name, path in traj.items():
+            label, color, _ = OPT_STYLE[name]
+            ax.plot(path[:, 0], path[:, 1], color=color, lw=1.2, ls="--" if name == "ballistic" else "-", label=label)
+        ax.set(xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
+        ax.legend(fontsize=6, loc="lower right")
+
+    def e(axes):
+        ax = axes[0]
+        for name, (lrs, losses) in sweep.items():
+            label, color, marker = OPT_STYLE[name]
+            shown = np.minimum(losses, 3.0)
+            ax.errorbar(lrs, shown.mean(axis=1), yerr=shown.std(axis=1), color=color, marker=marker, ms=3, lw=1,
+                        label=label, capsize=0)  # fmt: skip
+        ax.set_xscale("log")
+        ax.set(xlabel="learning rate", ylabel="final train loss (capped at 3)", title=sweep_title)
+        ax.title.set_fontsize(7)
+        ax.legend(fontsize=6.5)
+
+    def f(axes):
+        ax, cs = axes[0], resets["c"]
+        for key, label, color in (("none", "no reset", "black"), ("full", "full reset", "#d6204e"),
+                                  ("belief", "belief-optimal reset", "#1e90ff")):  # fmt: skip
+            ax.plot(cs, resets[key], "o-", color=color, ms=3, label=label)
+        ax.set(xlabel="task correlation c", ylabel="cumulative loss per task")
+        ax.legend(fontsize=6)
+        ax2 = axes[1]
+        ax2.plot([0, 1], [1, 0], color="0.5", lw=1, label="predicted 1 - c")
+        ax2.plot(cs, resets["measured_fraction"], "o", color="#1e90ff", ms=4, label="measured optimum")
+        ax2.set(xlabel="task correlation c", ylabel="optimal reset fraction")
+        ax2.legend(fontsize=6)
+
+    return {
+        "a": Panel(a, cols=2, size=(5.6, 2.7)),
+        "b": Panel(b, size=(2.8, 2.7)),
+        "c": Panel(c, size=(2.8, 2.7)),
+        "d": Panel(d, size=(2.9, 2.7)),
+        "e": Panel(e, size=(2.9, 2.7)),
+        "f": Panel(f, cols=2, size=(5.6, 2.7)),
+    }

@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+
+from functions import noisy_quadratic as nq
+from functions.tasks import compare_resets, cumulative_losses, measured_optimal_fraction
+
+
+def test_sgd_mean_path_follows_the_deterministic_recursion():
+    h, lr = np.array([0.5, 2.0]), 0.05
+    paths = nq.simulate("sgd", h, [1.0, -1.0], 1.0, lr, 200, 4000, seed=1)
+    t = np.arange(201)[:, None]
+    expected = np.array([1.0, -1.0]) * (1 - lr * h) ** t
+    assert np.max(np.abs(paths.mean(axis=1) - expected)) < 0.02
+
+
+def test_fit_rates_recovers_an_exponential():
+    t = np.arange(400)[:, None, None]
+    paths = np.exp(-np.array([0.01, 0.03]) * t) * np.ones((1, 3, 1))
+    np.testing.assert_allclose(nq.fit_rates(paths, start=10), [0.01, 0.03], rtol=1e-10)
+    with pytest.raises(ValueError, match="Invalid fit window"):
+        nq.fit_rates(paths, start=395)
+
+
+def test_curve_distance_ignores_time_parametrisation():
+    s, dense = np.linspace(0, 1, 200), np.linspace(0, 1, 5000)
+    curve = np.stack([np.cos(dense), np.sin(dense)], axis=1)
+    warped = np.stack([np.cos(s**3), np.sin(s**3)], axis=1)
+    assert nq.curve_distance(warped, curve) < 1e-4  # spacing of the reference: 2e-4
+    assert nq.curve_distance(warped + np.array([0.1, 0.0]), curve) > 0.05
+
+
+def test_make_rejects_unknown_optimiser():
+    with pytest.raises(ValueError, match="Invalid optimiser value"):
+        nq.make("lion", [], 0.1)
+
+
+@pytest.mark.parametrize("c", [0.25, 0.75])
+def test_cumulative_loss_matches_expectation_and_optimum_is_one_minus_c(c):
+    """With full convergence inside each task, E|theta_start - mu_new|^2 = s^2 d [(1 - rho - c)^2 + 1 - c^2]."""
+    rhos = np.linspace(0, 1, 21)
+    losses = cumulative_losses(rhos, c, n_tasks=300, steps=60, lr=0.3, dim=10, n_sequences=30)
+    per_unit = 0.5 * np.sum((1 - 0.3) ** (2 * np.arange(60)))
+    expected = per_unit * 10 * ((1 - rhos - c) ** 2 + 1 - c**2)
+    np.testing.assert_allclose(losses, expected, rtol=0.05)
+    assert measured_optimal_fraction(rhos, losses) == pytest.approx(1 - c, abs=0.02)
+
+
+def test_compare_resets_orders_strategies():
+    out = compare_resets([0.0, 0.5, 0.9], np.linspace(0, 1, 21), n_tasks=200, n_sequences=10)
+    assert np.all(out["belief"] <= out["none"] + 1e-12) and np.all(out["belief"] <= out["full"] + 1e-12)
+    assert out["none"][-1] < out["full"][-1], "highly correlated tasks: keeping weights beats a full reset"
+    assert out["full"][0] < out["none"][0], "independent tasks: a full reset beats keeping weights"
