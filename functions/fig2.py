@@ -29,6 +29,7 @@ __all__ = [
     "theory_panels",
     "training_headline",
     "training_panels",
+    "training_title",
 ]
 
 PUBLISHED_CURVES = pathlib.Path(__file__).with_name("reference") / "published_training_curves.json"
@@ -169,6 +170,16 @@ def training_headline(runs: dict, reference: dict | None) -> dict:
             row["gap_to_published_test_accuracy"] = run["test_accuracy"][0][-1] - reference[opt]["test_accuracy"][-1]
         out[opt] = row
     return out
+
+
+def training_title(dataset: str, model: str, runs: dict, reference: dict | None) -> str:
+    """Panel title naming the dataset actually used, the size of the run, and the paper's dataset if different."""
+    run = next(iter(runs.values()))
+    paper = "MNIST" if model == "mlp" else "CIFAR-10"
+    shape = " as 3x32x32" if model == "cnn" and dataset != "cifar10" else ""
+    size = f", {run['n_train']} train imgs" if run.get("subset") else ""
+    return (f"{DATASET_NAMES[dataset]}{shape}, {model.upper()}{size}, {len(run['epochs'])} epochs"
+            + ("" if reference is not None else f" (paper: {paper})"))  # fmt: skip
 
 
 def training_panels(panel_runs: dict) -> dict[str, Panel]:

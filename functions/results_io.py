@@ -26,6 +26,7 @@ def atomic_path(path, suffix: str | None = None):
     os.close(fd)
     try:
         yield pathlib.Path(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are ordinary readable files
         os.replace(tmp, path)
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)

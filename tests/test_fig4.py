@@ -1,0 +1,72 @@
+"""Figure 4: fresh numbers against results/fig4.json (written by fig4-adam.ipynb), and every printed claim."""
+
+import numpy as np
+import pytest
+from figure_checks import RESULTS, ROOT, assert_close_tree
+
+from functions import fig4, tasks
+from functions.noisy_quadratic import curve_distance
+from functions.results_io import read_json, rounded
+
+STORED = read_json(RESULTS / "fig4.json")
+P, N = STORED["parameters"], STORED["numbers"]
+
+
+@pytest.fixture(scope="module")
+def ratios():
+    settings = {k: tuple(v) for k, v in P["rate_settings"].items()}
+    return fig4.rate_ratios(P["h_ratios"], settings, P["sigma"], P["rate_steps"], P["rate_seeds"], P["beta2"])
+
+
+def test_gradient_belief(tmp_path):
+    belief = fig4.gradient_belief(P["q"], P["sigma2"], P["trace_steps"], P["trace_seed"], P["P0_diffuse"])
+    assert belief["beta1"] == pytest.approx(N["beta1"]) and belief["beta1"] == pytest.approx(0.9, abs=1e-12)
+    assert np.max(np.abs(belief["filter"].mean - belief["ema"])) < 1e-12
+    assert np.max(np.abs(belief["filter_diffuse"].mean - belief["ema"])[P["transient"] :]) < 1e-12
+    assert np.max(np.abs(belief["filter_diffuse"].mean - belief["ema"])[:10]) > 1e-2, "the transient is real"
+
+
+def test_curvature_belief():
+    true, v = fig4.curvature_belief(P["n_params"], P["n_samples"], P["scale_range"], P["noise_sd"], P["curv_seed"])
+    rel = np.abs(v[-1] - true) / true
+    assert P["n_params"] >= 20 and true.max() / true.min() > 100, "spread-out curvature"
+    assert np.median(rel) <= 0.10
+    assert np.median(rel) == pytest.approx(N["curvature_median_rel_error"], rel=1e-5)
+
+
+def test_rate_ratios(ratios):
+    h = np.asarray(P["h_ratios"])
+    assert np.all(np.abs(ratios["sgd"] / h - 1) <= 0.10), "SGD within 10% of H11/H22"
+    for name in ("adam", "ballistic"):
+        assert np.all(np.abs(ratios[name] / np.sqrt(h) - 1) <= 0.10), f"{name} within 10% of sqrt(H11/H22)"
+        assert np.all(np.abs(ratios[name][h > 1] / h[h > 1] - 1) > 0.2), f"{name} is clearly not linear"
+    assert_close_tree(rounded(ratios), N["rate_ratios"], rtol=1e-5, atol=1e-8)
+
+
+def test_trajectories_follow_their_optimal_paths():
+    lrs = P["traj_lrs"]
+    traj = fig4.mean_trajectories(
+        P["h_2d"], P["theta0_2d"], P["sigma"], lrs, P["traj_steps"], P["traj_seeds"], P["beta2"]
+    )
+    curves = fig4.optimal_curves(P["h_2d"], P["theta0_2d"], P["gammas_2d"])
+    d = {n: {g: curve_distance(path, curves[g]) for g in P["gammas_2d"]} for n, path in traj.items()}
+    assert d["sgd"][10.0] < d["sgd"][0.0] / 3
+    for name in ("adam", "ballistic"):
+        assert d[name][0.0] < d[name][10.0] / 3
+    fresh = {n: {str(g): v for g, v in row.items()} for n, row in d.items()}
+    assert_close_tree(rounded(fresh), N["path_distances"], rtol=1e-5, atol=1e-8)
+
+
+def test_lr_sensitivity_matches_results():
+    sweep = fig4.load_lr_sweep(ROOT / P["lr_sweep_dir"], P["sweep_dataset"])
+    assert set(sweep) == {"sgd", "adam", "ballistic"}
+    for lrs, losses in sweep.values():
+        assert losses.shape[1] >= 2 and np.all(np.diff(np.log10(lrs)) <= 0.2 + 1e-9), ">= 5 points per decade"
+    assert_close_tree(rounded(fig4.lr_summary(sweep)), N["lr_sensitivity"], rtol=1e-5, atol=1e-8)
+
+
+def test_resets():
+    out = tasks.compare_resets(P["cs"], np.asarray(P["rho_grid"]))
+    np.testing.assert_allclose(out["measured_fraction"], 1 - np.asarray(P["cs"]), atol=0.02)
+    assert np.all(out["belief"] <= np.minimum(out["none"], out["full"]) + 1e-12)
+    assert_close_tree(rounded(out), N["resets"], rtol=1e-5, atol=1e-8)
