@@ -1,8 +1,11 @@
 """Loss-landscape navigation: the objective, its optimal learning rules, and the paper's figures.
 
-Modules (one concept each): landscapes, geometry (metrics G and drifts f), objective (J and its
+Theory (imported here): landscapes, geometry (metrics G and drifts f), objective (J and its
 discretisation), euler_lagrange (the equation), bvp (boundary-value solver), least_action (direct
 minimisation), closed_form (quadratic-loss solutions), flows (gradient flow).
+Learning (import as ``functions.<module>``): optimisers (Ballistic), data and download, models,
+training and experiments (command line), beliefs, noisy_quadratic, tasks.
+Figures: plotting, results_io, and fig1 ... fig4.
 """
 
 from . import bvp, closed_form, euler_lagrange, flows, geometry, landscapes, least_action, objective

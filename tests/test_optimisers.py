@@ -74,7 +74,10 @@ def test_adam_limit_equals_torch_adam(foreach, weight_decay):
     m1, m2 = _model(), _model()
     ours = Ballistic(m1.parameters(), lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=weight_decay,
                      bias_correction=True, eps_inside_sqrt=False, foreach=foreach)  # fmt: skip
-    adam = torch.optim.AdamW(m2.parameters(), lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=weight_decay)
+    if weight_decay == 0:
+        adam = torch.optim.Adam(m2.parameters(), lr=1e-2, betas=(0.9, 0.999), eps=1e-8)
+    else:  # decoupled weight decay: AdamW
+        adam = torch.optim.AdamW(m2.parameters(), lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=weight_decay)
     for a, b in zip(_run(m1, ours, 50, x, y), _run(m2, adam, 50, x, y), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
 
