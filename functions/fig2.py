@@ -205,7 +205,7 @@ def training_panels(panel_runs: dict) -> dict[str, Panel]:
                         ax.plot(ref["epochs"], ref[key], color=color, ls=":", marker=".", ms=4, lw=1,
                                 label=f"{label}, published")  # fmt: skip
                 ax.set(xlabel="epoch", ylabel=ylabel)
-                ax.set_title(title, fontsize=8)
+            axes[0].figure.suptitle(title, fontsize=8)
             axes[0].legend(fontsize=6)
 
         out[letter] = Panel(draw, cols=2, size=(6.0, 2.8))

@@ -89,3 +89,22 @@ def test_panels_match_results(theory, training, tmp_path):
               for key, model, runs, ref in (("e", "mlp", runs_e, ref_e), ("f", "cnn", runs_f, ref_f))}  # fmt: skip
     panels |= fig2.training_panels({"e": (runs_e, ref_e, titles["e"]), "f": (runs_f, ref_f, titles["f"])})
     assert_panels_match(panels, "fig2", tmp_path)
+
+
+def test_published_overlay_for_the_papers_datasets(tmp_path):
+    ref = fig2.published("mnist")
+    assert ref["ballistic"]["test_accuracy"][-1] == pytest.approx(0.978)
+    assert len(fig2.published("cifar10")["sgd"]["train_loss"]) == 25
+    assert fig2.published("fashion-mnist") is None
+    epochs = list(range(1, 11))
+    runs = {opt: {"n_seeds": 2, "epochs": epochs, "subset": None, "n_train": 60000,
+                  "train_loss": (np.linspace(0.3, 0.02, 10), np.zeros(10)),
+                  "test_accuracy": (np.linspace(0.95, 0.98, 10), np.zeros(10))} for opt in ref}  # fmt: skip
+    table = fig2.training_headline(runs, ref)
+    assert table["sgd"]["gap_to_published_test_accuracy"] == pytest.approx(0.98 - 0.9817)
+    assert fig2.training_title("mnist", "mlp", runs, ref) == "MNIST, MLP, 10 epochs"
+    from functions.plotting import render_panel
+
+    fig = render_panel(fig2.training_panels({"e": (runs, ref, "MNIST")})["e"])
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert "Ballistic, published" in labels
