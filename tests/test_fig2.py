@@ -7,6 +7,7 @@ from figure_checks import RESULTS, ROOT, assert_close_tree, assert_panels_match
 from functions import fig2
 from functions.closed_form import rate, rate_ratio
 from functions.landscapes import Quadratic
+from functions.plotting import render_panel
 from functions.results_io import read_json, rounded
 
 STORED = read_json(RESULTS / "fig2.json")
@@ -103,8 +104,6 @@ def test_published_overlay_for_the_papers_datasets(tmp_path):
     table = fig2.training_headline(runs, ref)
     assert table["sgd"]["gap_to_published_test_accuracy"] == pytest.approx(0.98 - 0.9817)
     assert fig2.training_title("mnist", "mlp", runs, ref) == "MNIST, MLP, 10 epochs"
-    from functions.plotting import render_panel
-
     fig = render_panel(fig2.training_panels({"e": (runs, ref, "MNIST")})["e"])
     labels = [line.get_label() for line in fig.axes[0].get_lines()]
     assert "Ballistic, published" in labels
