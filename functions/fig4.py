@@ -67,17 +67,18 @@ def curvature_belief(d: int, n: int, scale_range, sigma: float, seed: int):
 def rate_ratios(h_ratios, settings: dict, sigma: float, steps: int, seeds: int, beta2: float) -> dict:
     """Measured r1/r2 per optimiser at each H11/H22 (H22 = 1), from ``noisy_quadratic`` runs.
 
+    The optimisers act elementwise, so all ratios run at once as column pairs (H11, 1) of one
+    parameter tensor, each column with its own noise.
+
     Args:
         settings: {optimiser: (lr, fit start step)}.
     """
+    h = np.ravel([[x, 1.0] for x in h_ratios])
     out = {}
-    for name, (lr, start) in settings.items():
-        ratios = []
-        for i, x in enumerate(h_ratios):
-            paths = simulate(name, [x, 1.0], [1.0, 1.0], sigma, lr, steps, seeds, beta2=beta2, seed=i)
-            r = fit_rates(paths, start)
-            ratios.append(r[0] / r[1])
-        out[name] = np.asarray(ratios)
+    for i, (name, (lr, start)) in enumerate(settings.items()):
+        paths = simulate(name, h, np.ones_like(h), sigma, lr, steps, seeds, beta2=beta2, seed=i)
+        r = fit_rates(paths, start)
+        out[name] = r[0::2] / r[1::2]
     return out
 
 

@@ -32,16 +32,15 @@ def cumulative_losses(rhos, c: float, n_tasks: int = 400, steps: int = 50, lr: f
     for k in range(1, n_tasks):
         mus[:, k] = c * mus[:, k - 1] + np.sqrt(1 - c**2) * s * xi[:, k]
     decay = (1 - lr) ** (2 * np.arange(steps))  # |theta_t - mu|^2 = (1 - lr)^{2t} |theta_0 - mu|^2
-    out = []
-    for rho in np.atleast_1d(rhos):
-        theta, total = mus[:, 0].copy(), 0.0
-        for k in range(1, n_tasks):
-            theta = theta + rho * (0.0 - theta)  # reset toward mu0 = 0
-            gap2 = np.sum((theta - mus[:, k]) ** 2, axis=-1)
-            total += np.mean(0.5 * gap2 * decay.sum())
-            theta = mus[:, k] + (1 - lr) ** steps * (theta - mus[:, k])
-        out.append(total / (n_tasks - 1))
-    return np.asarray(out)
+    rho = np.atleast_1d(np.asarray(rhos, dtype=np.float64))[:, None, None]  # all rhos at once: (n_rho, 1, 1)
+    theta = np.broadcast_to(mus[:, 0], (rho.shape[0], *mus[:, 0].shape)).copy()
+    total = np.zeros(rho.shape[0])
+    for k in range(1, n_tasks):
+        theta = theta + rho * (0.0 - theta)  # reset toward mu0 = 0
+        gap2 = np.sum((theta - mus[:, k]) ** 2, axis=-1)  # (n_rho, n_sequences)
+        total += np.mean(0.5 * gap2 * decay.sum(), axis=-1)
+        theta = mus[:, k] + (1 - lr) ** steps * (theta - mus[:, k])
+    return total / (n_tasks - 1)
 
 
 def measured_optimal_fraction(rhos, losses) -> float:

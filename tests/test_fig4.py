@@ -61,7 +61,9 @@ def test_lr_sensitivity_matches_results():
     sweep = fig4.load_lr_sweep(ROOT / P["lr_sweep_dir"], P["sweep_dataset"])
     assert set(sweep) == {"sgd", "adam", "ballistic"}
     for lrs, losses in sweep.values():
-        assert losses.shape[1] >= 2 and np.all(np.diff(np.log10(lrs)) <= 0.2 + 1e-9), ">= 5 points per decade"
+        assert losses.shape[1] >= 2 and np.all(np.diff(np.log10(lrs)) <= 0.2 + 1e-3), (
+            ">= 5 points per decade (lrs rounded to 4 digits)"
+        )
     assert_close_tree(rounded(fig4.lr_summary(sweep)), N["lr_sensitivity"], rtol=1e-5, atol=1e-8)
 
 
