@@ -18,7 +18,7 @@ setup: $(VENV)/.installed
 figures: setup
 	@for nb in $(NOTEBOOKS); do \
 	  if [ -f $$nb ]; then echo "executing $$nb"; \
-	    $(PY) -m jupyter nbconvert --to notebook --execute --inplace $$nb || exit 1; fi; \
+	    $(PY) -m jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False $$nb || exit 1; fi; \
 	done
 
 # Unit tests, results/ regression tests and nbval on the notebooks (configured in pyproject.toml).

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm  # console bar; shown only on a terminal (see train_run)
 
 from .data import load_cifar10, load_idx_dataset
 from .models import build_model
