@@ -61,7 +61,7 @@ def test_theory_claims(theory):
     for g in GAMMAS:
         for x, measured in points[g].items():
             assert measured == pytest.approx(rate_ratio(x, 1.0, g), rel=1e-6)
-    dev = fig2.confirm(probs1d, opt1d, P["T_1d"], P["bvp_margin"]) | {}
+    dev = fig2.confirm(probs1d, opt1d, P["T_1d"], P["bvp_margin"])
     assert max(dev.values()) < 1e-7
     # gamma = 10 moves along the steep theta_2 first: at the time theta_2 is half-way, theta_1 has barely moved
     opt = opt2d[10.0]
