@@ -13,11 +13,11 @@ import argparse
 
 import numpy as np
 
+from .optimisers import OPTIMISERS
 from .training import RunConfig, load_split, train_run
 
 __all__ = ["LR_GRIDS", "lr_grid", "lr_sweep", "main", "run_panel"]
 
-OPTIMISERS = ("sgd", "adam", "ballistic")
 
 #: log10 ranges of the learning-rate sweep per optimiser (5 points per decade, ends included).
 LR_GRIDS = {"sgd": (-3.0, 0.6), "adam": (-5.0, -1.0), "ballistic": (-5.0, -1.0)}

@@ -53,8 +53,7 @@ def basin(loss: DoubleWell, theta) -> str:
     The loss separates, so gradient flow in theta_1 is one-dimensional and the basins are split
     at the barrier theta_1 = x_b, the middle root of dL/dtheta_1 = 0.
     """
-    roots = np.sort(np.roots([4 * loss.a, 0.0, -4 * loss.a * loss.b, loss.d]).real)
-    x_barrier = roots[1]
+    x_barrier = loss.stationary_theta1()[1]
     minima = loss.minima()
     global_right = loss(minima[1]) < loss(minima[0])
     right = float(np.asarray(theta)[0]) > x_barrier

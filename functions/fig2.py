@@ -16,7 +16,8 @@ from .bvp import solve_bvp
 from .closed_form import quadratic_optimum, rate_ratio
 from .landscapes import Quadratic
 from .objective import Problem
-from .plotting import Panel, loss_heatmap
+from .optimisers import OPTIMISERS
+from .plotting import OPTIMISER_STYLE, Panel, loss_heatmap
 
 __all__ = [
     "PUBLISHED_CURVES",
@@ -34,11 +35,6 @@ __all__ = [
 
 PUBLISHED_CURVES = pathlib.Path(__file__).with_name("reference") / "published_training_curves.json"
 GAMMA_COLORS = ["#29b6f6", "#1f3fdb", "black", "#8e44ad", "#e67e22"]
-OPT_STYLE = {
-    "sgd": ("SGD", "black", "-"),
-    "adam": ("Adam", "#d6204e", "-"),
-    "ballistic": ("Ballistic", "#1e90ff", "--"),
-}
 DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 
 
@@ -125,7 +121,7 @@ def load_runs(out_dir, dataset: str, model: str) -> dict:
     Only runs at the protocol's learning rate (file names without an _lr tag) are used.
     """
     runs = {}
-    for opt in OPT_STYLE:
+    for opt in OPTIMISERS:
         files = sorted(pathlib.Path(out_dir).glob(f"{dataset}_{model}_{opt}_seed*.json"))
         records = [json.loads(f.read_text()) for f in files]
         if not records:
@@ -148,7 +144,8 @@ def published(dataset: str) -> dict | None:
     if f"{dataset}_train" not in figures:
         return None
     out = {}
-    for opt, (label, _, _) in OPT_STYLE.items():
+    for opt in OPTIMISERS:
+        label = OPTIMISER_STYLE[opt]["label"]
         out[opt] = {
             "epochs": figures[f"{dataset}_train"]["series"][label]["x"],
             "train_loss": np.asarray(figures[f"{dataset}_train"]["series"][label]["y"]),
@@ -196,7 +193,7 @@ def training_panels(panel_runs: dict) -> dict[str, Panel]:
                 axes, ("train_loss", "test_accuracy"), ("train loss", "test accuracy"), strict=True
             ):
                 for opt, run in runs.items():
-                    label, color, ls = OPT_STYLE[opt]
+                    label, color, ls = (OPTIMISER_STYLE[opt][k] for k in ("label", "color", "ls"))
                     mean, sd = run[key]
                     ax.plot(run["epochs"], mean, color=color, ls=ls, lw=1.8, label=f"{label} (n={run['n_seeds']})")
                     ax.fill_between(run["epochs"], mean - sd, mean + sd, color=color, alpha=0.2, lw=0)

@@ -17,10 +17,10 @@ from .closed_form import quadratic_optimum, rate_ratio
 from .landscapes import Quadratic
 from .noisy_quadratic import fit_rates, simulate
 from .objective import Problem
-from .plotting import Panel, loss_heatmap
+from .optimisers import OPTIMISERS
+from .plotting import OPTIMISER_STYLE, Panel, loss_heatmap
 
 __all__ = [
-    "OPT_STYLE",
     "curvature_belief",
     "gradient_belief",
     "load_lr_sweep",
@@ -31,7 +31,6 @@ __all__ = [
     "rate_ratios",
 ]
 
-OPT_STYLE = {"sgd": ("SGD", "black", "o"), "adam": ("Adam", "#d6204e", "s"), "ballistic": ("Ballistic", "#1e90ff", "^")}
 GAMMA_STYLE = {0.0: "#29b6f6", 10.0: "0.45"}
 
 
@@ -101,7 +100,7 @@ def optimal_curves(h, theta0, gammas, n: int = 20000) -> dict:
 def load_lr_sweep(folder, dataset: str) -> dict:
     """{optimiser: (lrs, final train losses of shape (n_lr, n_seeds))} from results/training/lr_sweep/."""
     out = {}
-    for name in OPT_STYLE:
+    for name in OPTIMISERS:
         table: dict[float, list] = {}
         for f in sorted(pathlib.Path(folder).glob(f"{dataset}_mlp_{name}_lr*_seed*.json")):
             rec = json.loads(f.read_text())
@@ -158,7 +157,7 @@ def panels(belief: dict, rho_range, transient: int, curv: tuple, ratios: dict, h
         for g, color in GAMMA_STYLE.items():
             ax.plot(x, rate_ratio(x, 1.0, g), color=color, lw=1.5, label=rf"optimal, $\gamma={g:g}$")
         for name, vals in ratios.items():
-            label, color, marker = OPT_STYLE[name]
+            label, color, marker = (OPTIMISER_STYLE[name][k] for k in ("label", "color", "marker"))
             ax.plot(h_ratios, vals, marker, color=color, mfc="none" if name == "adam" else color, ms=6, ls="none",
                     label=f"{label} (measured)")  # fmt: skip
         ax.set(xlabel=r"$H_{11}/H_{22}$", ylabel=r"$r_1/r_2$")
@@ -170,15 +169,15 @@ def panels(belief: dict, rho_range, transient: int, curv: tuple, ratios: dict, h
         for g, path in curves.items():
             ax.plot(path[:, 0], path[:, 1], color=GAMMA_STYLE[g], lw=4, alpha=0.8, label=rf"optimal $\gamma={g:g}$")
         for name, path in traj.items():
-            label, color, _ = OPT_STYLE[name]
-            ax.plot(path[:, 0], path[:, 1], color=color, lw=1.2, ls="--" if name == "ballistic" else "-", label=label)
+            label, color = OPTIMISER_STYLE[name]["label"], OPTIMISER_STYLE[name]["color"]
+            ax.plot(path[:, 0], path[:, 1], color=color, lw=1.2, ls=OPTIMISER_STYLE[name]["ls"], label=label)
         ax.set(xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
         ax.legend(fontsize=6, loc="lower right")
 
     def e(axes):
         ax = axes[0]
         for name, (lrs, losses) in sweep.items():
-            label, color, marker = OPT_STYLE[name]
+            label, color, marker = (OPTIMISER_STYLE[name][k] for k in ("label", "color", "marker"))
             shown = np.minimum(losses, 3.0)
             ax.errorbar(lrs, shown.mean(axis=1), yerr=shown.std(axis=1), color=color, marker=marker, ms=3, lw=1,
                         label=label, capsize=0)  # fmt: skip

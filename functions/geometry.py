@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
+from ._backend import const_like
 from ._checks import check_nonnegative, check_positive_definite, check_vector
 
 __all__ = [
@@ -47,8 +47,7 @@ class Metric:
 
     def sq_norm(self, v):
         """|v|_G^2 = v^T G v, over the last axis of ``v`` (numpy or torch)."""
-        G = torch.as_tensor(self.G, dtype=v.dtype) if isinstance(v, torch.Tensor) else self.G
-        return ((v @ G) * v).sum(-1)
+        return ((v @ const_like(self.G, v)) * v).sum(-1)
 
 
 def identity_metric(dim: int) -> Metric:
@@ -69,13 +68,6 @@ def constant_metric(G) -> Metric:
     return Metric(G)
 
 
-def _matvec(M: np.ndarray, theta):
-    """Apply the constant matrix M to the last axis of ``theta``: M theta."""
-    if isinstance(theta, torch.Tensor):
-        return theta @ torch.as_tensor(M.T, dtype=theta.dtype, device=theta.device)
-    return theta @ M.T
-
-
 @dataclass(frozen=True)
 class NoDrift:
     """f(theta) = 0: full controllability, the paper's default."""
@@ -94,12 +86,11 @@ class _LinearDrift:
     M: np.ndarray
 
     def __call__(self, theta):
-        return _matvec(self.M, theta)
+        return theta @ const_like(self.M.T, theta)
 
     def jacobian(self, theta):
         """J_f = M, broadcast over the leading axes of ``theta``."""
-        M = torch.as_tensor(self.M, dtype=theta.dtype) if isinstance(theta, torch.Tensor) else self.M
-        return M + 0 * theta[..., None]
+        return const_like(self.M, theta) + 0 * theta[..., None]
 
 
 class RotationDrift(_LinearDrift):

@@ -10,25 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
+from ._backend import const_like as _const
+from ._backend import stack_last as _stack
 from ._checks import check_vector
 
 __all__ = ["DoubleWell", "Quadratic", "schematic_double_well"]
-
-
-def _stack(parts, like):
-    """Stack ``parts`` along a new last axis, in ``like``'s array library."""
-    if isinstance(like, torch.Tensor):
-        return torch.stack(parts, dim=-1)
-    return np.stack(parts, axis=-1)
-
-
-def _const(values: np.ndarray, like):
-    """Return the float64 constant ``values`` as an array of ``like``'s kind, dtype and device."""
-    if isinstance(like, torch.Tensor):
-        return torch.as_tensor(values, dtype=like.dtype, device=like.device)
-    return values
 
 
 @dataclass(frozen=True)
@@ -64,10 +51,14 @@ class DoubleWell:
         row2 = _stack([zero, zero + 2 * self.c], theta)
         return _stack([row1, row2], theta).swapaxes(-1, -2)
 
-    def minima(self) -> np.ndarray:
-        """Both minima (rows, sorted by theta_1): real roots of 4 a x (x^2 - b) + d = 0 with L'' > 0."""
+    def stationary_theta1(self) -> np.ndarray:
+        """Sorted real roots of dL/dtheta_1 = 4 a x (x^2 - b) + d = 0 (theta_2 = 0 at every stationary point)."""
         roots = np.roots([4 * self.a, 0.0, -4 * self.a * self.b, self.d])
-        roots = np.sort(roots[np.abs(roots.imag) < 1e-12].real)
+        return np.sort(roots[np.abs(roots.imag) < 1e-12].real)
+
+    def minima(self) -> np.ndarray:
+        """The minima (rows, sorted by theta_1): stationary points with L'' > 0."""
+        roots = self.stationary_theta1()
         roots = roots[4 * self.a * (3 * roots**2 - self.b) > 0]
         return np.stack([roots, np.zeros_like(roots)], axis=-1)
 

@@ -13,20 +13,9 @@ import torch
 from scipy.spatial import cKDTree
 
 from ._checks import check_positive, check_vector
-from .optimisers import Ballistic
+from .optimisers import make_optimiser
 
-__all__ = ["curve_distance", "fit_rates", "make", "simulate"]
-
-
-def make(name: str, params, lr: float, beta2: float = 0.999):
-    """'sgd' (no momentum), 'adam' (torch Adam, betas (0.9, beta2)) or 'ballistic' (betas (0, beta2))."""
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=(0.9, beta2))
-    if name == "ballistic":
-        return Ballistic(params, lr=lr, betas=(0.0, beta2))
-    raise ValueError(f"Invalid optimiser value: {name!r}; expected 'sgd', 'adam' or 'ballistic'.")
+__all__ = ["curve_distance", "fit_rates", "simulate"]
 
 
 def simulate(name: str, h, theta0, sigma: float, lr: float, steps: int, seeds: int, beta2: float = 0.999,
@@ -38,7 +27,7 @@ def simulate(name: str, h, theta0, sigma: float, lr: float, steps: int, seeds: i
     gen = torch.Generator().manual_seed(seed)
     h_t, sqrt_h = torch.tensor(h, dtype=torch.float64), torch.tensor(np.sqrt(h), dtype=torch.float64)
     theta = torch.nn.Parameter(torch.tensor(theta0, dtype=torch.float64).repeat(seeds, 1))
-    opt = make(name, [theta], lr, beta2)
+    opt = make_optimiser(name, [theta], lr, adam_betas=(0.9, beta2), ballistic_beta2=beta2)
     out = np.empty((steps + 1, seeds, h.shape[0]))
     out[0] = theta.detach().numpy()
     for t in range(1, steps + 1):

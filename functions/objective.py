@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ._backend import const_like
 from ._checks import check_nonnegative, check_positive
 from .geometry import Metric, NoDrift, identity_metric
 
@@ -79,8 +80,7 @@ def lagrangian0(problem: Problem, theta, theta_dot):
 def lagrangian(problem: Problem, t, theta, theta_dot):
     """Discounted Lagrangian e^{-gamma t} L0(theta, theta_dot), the integrand of J."""
     exp = torch.exp if isinstance(theta, torch.Tensor) else np.exp
-    t = torch.as_tensor(t, dtype=theta.dtype) if isinstance(theta, torch.Tensor) else t
-    return exp(-problem.gamma * t) * lagrangian0(problem, theta, theta_dot)
+    return exp(-problem.gamma * const_like(t, theta)) * lagrangian0(problem, theta, theta_dot)
 
 
 def _check_path(path, T):

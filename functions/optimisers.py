@@ -22,7 +22,10 @@ from collections import defaultdict
 import torch
 from torch.optim import Optimizer
 
-__all__ = ["Ballistic"]
+__all__ = ["OPTIMISERS", "Ballistic", "make_optimiser"]
+
+#: The optimisers compared throughout the figures.
+OPTIMISERS = ("sgd", "adam", "ballistic")
 
 
 class Ballistic(Optimizer):
@@ -190,3 +193,18 @@ def _multi_tensor_ballistic(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta
                 torch._foreach_div_(denom, [math.sqrt(bc2) for _, bc2 in bcs])
             torch._foreach_add_(denom, eps)
         torch._foreach_addcdiv_(ps, ms, denom, [-lr / bc1 for bc1, _ in bcs])
+
+
+def make_optimiser(name: str, params, lr: float, *, adam_betas=(0.9, 0.999), ballistic_beta2: float = 0.999):
+    """SGD (no momentum), Adam, or Ballistic (betas (0, ballistic_beta2), the published rule).
+
+    Adam is ``torch.optim.Adam``; the authors' AdamW with weight decay 0 performs the same update
+    bit for bit.
+    """
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=tuple(adam_betas))
+    if name == "ballistic":
+        return Ballistic(params, lr=lr, betas=(0.0, ballistic_beta2))
+    raise ValueError(f"Invalid optimiser value: {name!r}; expected one of {OPTIMISERS}.")

@@ -18,6 +18,7 @@ import numpy as np
 from .results_io import atomic_path
 
 __all__ = [
+    "OPTIMISER_STYLE",
     "Panel",
     "STYLE",
     "compose",
@@ -40,6 +41,13 @@ STYLE = {
     "axes.spines.right": False,
     "figure.dpi": 100,
     "savefig.dpi": 150,
+}
+
+#: One look per optimiser in every figure.
+OPTIMISER_STYLE = {
+    "sgd": {"label": "SGD", "color": "black", "ls": "-", "marker": "o"},
+    "adam": {"label": "Adam", "color": "#d6204e", "ls": "-", "marker": "s"},
+    "ballistic": {"label": "Ballistic", "color": "#1e90ff", "ls": "--", "marker": "^"},
 }
 
 _METADATA = {

@@ -19,7 +19,7 @@ from tqdm import tqdm  # console bar; shown only on a terminal (see train_run)
 
 from .data import load_cifar10, load_idx_dataset
 from .models import build_model
-from .optimisers import Ballistic
+from .optimisers import make_optimiser
 from .results_io import write_json
 
 __all__ = [
@@ -28,8 +28,8 @@ __all__ = [
     "RunConfig",
     "augment_crop_flip",
     "load_split",
-    "make_optimiser",
     "pick_device",
+    "protocol_optimiser",
     "run_path",
     "train_run",
 ]
@@ -86,15 +86,9 @@ def pick_device(device: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
-def make_optimiser(name: str, params, lr: float, model: str = "mlp"):
-    """SGD (no momentum), Adam (AdamW with weight decay 0, as the authors) or Ballistic (protocol beta2)."""
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
-    if name == "adam":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
-    if name == "ballistic":
-        return Ballistic(params, lr=lr, betas=(0.0, PROTOCOLS[model]["ballistic_beta2"]), eps=1e-8)
-    raise ValueError(f"Invalid optimiser value: {name!r}; expected 'sgd', 'adam' or 'ballistic'.")
+def protocol_optimiser(name: str, params, lr: float, model: str = "mlp"):
+    """The optimiser of a protocol: Ballistic takes the protocol's beta2 (0.999 MLP, 0.9 CNN)."""
+    return make_optimiser(name, params, lr, ballistic_beta2=PROTOCOLS[model]["ballistic_beta2"])
 
 
 def load_split(dataset: str, train: bool, model: str, root=None):
@@ -172,7 +166,7 @@ def train_run(cfg: RunConfig, root=None, out_dir=None, progress: bool | None = N
         x_te, y_te = x_te[: cfg.test_subset], y_te[: cfg.test_subset]
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model).to(device=device, dtype=x_tr.dtype)
-    opt = make_optimiser(cfg.optimiser, model.parameters(), full.lr, cfg.model)
+    opt = protocol_optimiser(cfg.optimiser, model.parameters(), full.lr, cfg.model)
     n, bs = len(y_tr), proto["batch_size"]
     n_batches = (n + bs - 1) // bs
     show = sys.stderr.isatty() if progress is None else progress

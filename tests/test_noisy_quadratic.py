@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from functions import noisy_quadratic as nq
+from functions.optimisers import make_optimiser
 from functions.tasks import compare_resets, cumulative_losses, measured_optimal_fraction
 
 
@@ -29,9 +30,9 @@ def test_curve_distance_ignores_time_parametrisation():
     assert nq.curve_distance(warped + np.array([0.1, 0.0]), curve) > 0.05
 
 
-def test_make_rejects_unknown_optimiser():
+def test_make_optimiser_rejects_unknown_optimiser():
     with pytest.raises(ValueError, match="Invalid optimiser value"):
-        nq.make("lion", [], 0.1)
+        make_optimiser("lion", [], 0.1)
 
 
 @pytest.mark.parametrize("c", [0.25, 0.75])

@@ -12,8 +12,8 @@ from functions.training import (
     RunConfig,
     augment_crop_flip,
     load_split,
-    make_optimiser,
     pick_device,
+    protocol_optimiser,
     run_path,
     train_run,
 )
@@ -42,15 +42,15 @@ def test_augmentation_is_a_crop_or_flip_of_the_padded_image():
     assert torch.equal(augment_crop_flip(x, g1), augment_crop_flip(x, g2)), "seeded"
 
 
-def test_make_optimiser():
+def test_protocol_optimiser():
     params = [torch.nn.Parameter(torch.zeros(3))]
-    assert isinstance(make_optimiser("sgd", params, 0.1), torch.optim.SGD)
-    adam = make_optimiser("adam", params, 1e-3)
+    assert isinstance(protocol_optimiser("sgd", params, 0.1), torch.optim.SGD)
+    adam = protocol_optimiser("adam", params, 1e-3)
     assert adam.param_groups[0]["weight_decay"] == 0.0
-    ball = make_optimiser("ballistic", params, 5e-4, model="cnn")
+    ball = protocol_optimiser("ballistic", params, 5e-4, model="cnn")
     assert ball.param_groups[0]["betas"] == (0.0, PROTOCOLS["cnn"]["ballistic_beta2"])
     with pytest.raises(ValueError, match="Invalid optimiser value"):
-        make_optimiser("lion", params, 1e-3)
+        protocol_optimiser("lion", params, 1e-3)
 
 
 def test_pick_device():
