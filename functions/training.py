@@ -11,7 +11,7 @@ import dataclasses
 import pathlib
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -63,7 +63,6 @@ class RunConfig:
     subset: int | None = None
     test_subset: int | None = None
     device: str = "auto"
-    extra: dict = field(default_factory=dict)
 
     def resolved(self) -> RunConfig:
         """The config with protocol defaults filled in."""
