@@ -1,8 +1,13 @@
-"""Datasets without torchvision: MNIST and Fashion-MNIST (IDX, gzip) and CIFAR-10 (binary or python tarball).
+"""Datasets without torchvision: MNIST and Fashion-MNIST (IDX, gzip), CIFAR-10 (binary or python tarball)
+and CIFAR-10 from a class-folder copy (``cifar10-jpeg``, see ``image_folder``).
 
 Loaders return uint8 image tensors (N, 28, 28) or (N, 3, 32, 32) and int64 labels (N,). Checksums
 are verified before a file is parsed (before unpickling, for the python CIFAR tarball); any missing,
 corrupt or mis-formatted file raises ``DataError`` saying what was wrong and what to do.
+
+IDX files are verified by the MD5 of their *uncompressed payload* (streamed through gzip), which is
+what the dataset authors publish; any faithful recompression of the official files (Debian's
+Fashion-MNIST, a rebuilt MNIST) is therefore accepted, and any changed byte of the payload refused.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import torch
 
 __all__ = [
     "CHECKSUMS",
+    "DATASETS",
     "DataError",
     "FASHION_MNIST_SYSTEM_DIR",
     "IDX_FILES",
@@ -27,6 +33,7 @@ __all__ = [
     "find_dataset_dir",
     "load_cifar10",
     "load_idx_dataset",
+    "content_md5",
     "md5sum",
     "read_idx",
 ]
@@ -41,25 +48,30 @@ IDX_FILES = {
     (False, "labels"): "t10k-labels-idx1-ubyte.gz",
 }
 
-#: Accepted MD5 checksums per file. Fashion-MNIST: the upstream files and Debian's recompressed copies.
+#: MD5 of each file's checked content: the uncompressed IDX payload for MNIST and Fashion-MNIST (the
+#: official digests, identical for the upstream .gz files and any faithful recompression such as
+#: Debian's), the archive bytes for the official CIFAR-10 tarballs.
 CHECKSUMS = {
     "mnist": {
-        "train-images-idx3-ubyte.gz": {"f68b3c2dcbeaaa9fbdd348bbdeb94873"},
-        "train-labels-idx1-ubyte.gz": {"d53e105ee54ea40749a09fcbcd1e9432"},
-        "t10k-images-idx3-ubyte.gz": {"9fb629c4189551a2d022fa330f9573f3"},
-        "t10k-labels-idx1-ubyte.gz": {"ec29112dd5afa0611ce80d1b7f02629c"},
+        "train-images-idx3-ubyte.gz": "6bbc9ace898e44ae57da46a324031adb",
+        "train-labels-idx1-ubyte.gz": "a25bea736e30d166cdddb491f175f624",
+        "t10k-images-idx3-ubyte.gz": "2646ac647ad5339dbf082846283269ea",
+        "t10k-labels-idx1-ubyte.gz": "27ae3e4e09519cfbb04c329615203637",
     },
     "fashion-mnist": {
-        "train-images-idx3-ubyte.gz": {"8d4fb7e6c68d591d4c3dfef9ec88bf0d", "cf8536b0aa1a6ac5fa3f23001093305c"},
-        "train-labels-idx1-ubyte.gz": {"25c81989df183df01b3e8a0aad5dffbe", "10bea18fdb374794d4bb42e356e600c9"},
-        "t10k-images-idx3-ubyte.gz": {"bef4ecab320f06d8554ea6380940ec79", "f78720b4224f21cce2f2ccf2d7a94c9a"},
-        "t10k-labels-idx1-ubyte.gz": {"bb300cfdad3c16e7a12a480ee83cd310", "0d30e22e447f3c33dab9ed536400ac01"},
+        "train-images-idx3-ubyte.gz": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+        "train-labels-idx1-ubyte.gz": "9018921c3c673c538a1fc5bad174d6f9",
+        "t10k-images-idx3-ubyte.gz": "8181f5470baa50b63fa0f6fddb340f0a",
+        "t10k-labels-idx1-ubyte.gz": "15d484375f8d13e6eb1aabb0c3f46965",
     },
     "cifar10": {
-        "cifar-10-binary.tar.gz": {"c32a1d4ab5d03f1284b67883e8d87530"},
-        "cifar-10-python.tar.gz": {"c58f30108f718f92721af3b95e74349a"},
+        "cifar-10-binary.tar.gz": "c32a1d4ab5d03f1284b67883e8d87530",
+        "cifar-10-python.tar.gz": "c58f30108f718f92721af3b95e74349a",
     },
 }
+
+#: Every dataset name the loaders accept.
+DATASETS = ("mnist", "fashion-mnist", "cifar10", "cifar10-jpeg")
 
 _IDX_MAGIC = {"images": 0x00000803, "labels": 0x00000801}
 
@@ -83,18 +95,44 @@ def md5sum(path) -> str:
     return digest.hexdigest()
 
 
+def content_md5(path, name: str | None = None) -> str:
+    """MD5 of what ``CHECKSUMS`` records for ``path``: the gunzipped payload of a ``*-ubyte.gz`` file
+    (streamed in 1 MiB chunks, nothing parsed), the file's own bytes otherwise. ``name`` (default: the
+    file's name) decides which, for a temporary file that will be renamed.
+
+    Raises:
+        DataError: the file is not valid gzip or is truncated.
+    """
+    path = pathlib.Path(path)
+    if not (name or path.name).endswith("-ubyte.gz"):
+        return md5sum(path)
+    digest = hashlib.md5(usedforsecurity=False)
+    try:
+        with gzip.open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except (OSError, EOFError) as err:
+        raise DataError(f"Cannot read {path}: {err}. The file is truncated or not gzip; re-download it.") from err
+    return digest.hexdigest()
+
+
 def _hint(dataset: str, root: pathlib.Path) -> str:
-    return f"Put the files in {root}/ or download them with `python -m functions.download {dataset} --root {root}`" + (
-        " (or `apt-get install dataset-fashion-mnist`)." if dataset == "fashion-mnist" else "."
-    )
+    """What to do when ``dataset`` is missing or corrupt under the data folder ``root``."""
+    command = f"`python -m functions.download {dataset} --root {root}`"
+    extra = " (or `apt-get install dataset-fashion-mnist`)" if dataset == "fashion-mnist" else ""
+    return f"Put the files in {root / dataset}/ or download them with {command}{extra}."
 
 
 def _verify(path: pathlib.Path, dataset: str, root: pathlib.Path) -> None:
+    """Raise DataError unless ``path``'s content MD5 is the one in ``CHECKSUMS``."""
     expected = CHECKSUMS[dataset].get(path.name)
-    actual = md5sum(path)
-    if expected is not None and actual not in expected:
+    if expected is None:
+        return
+    actual = content_md5(path)
+    if actual != expected:
+        what = "uncompressed payload MD5" if path.name.endswith("-ubyte.gz") else "MD5"
         raise DataError(
-            f"Checksum mismatch for {path}: MD5 {actual}, expected {' or '.join(sorted(expected))}. "
+            f"Checksum mismatch for {path}: {what} {actual}, expected {expected} (the official file's). "
             f"The file is corrupt or not the official one; delete it. {_hint(dataset, root)}"
         )
 
@@ -134,22 +172,28 @@ def read_idx(path, kind: str) -> np.ndarray:
 
 
 def find_dataset_dir(dataset: str, root=None) -> pathlib.Path:
-    """The folder holding ``dataset``'s files: root/<dataset>, then (Fashion-MNIST) the Debian package's."""
+    """The folder holding ``dataset``'s files: root/<dataset>, then (Fashion-MNIST) the Debian package's.
+
+    Raises:
+        ValueError: ``dataset`` is not one of ``DATASETS``.
+        DataError: no folder holds the files; the message says where it looked and the command to run.
+    """
+    if dataset not in CHECKSUMS:
+        raise ValueError(f"Invalid dataset value: {dataset!r}; expected one of {', '.join(CHECKSUMS)}.")
     root = pathlib.Path(root) if root is not None else default_root()
     candidates = [root / dataset, root]
     if dataset == "fashion-mnist":
         candidates.append(FASHION_MNIST_SYSTEM_DIR)
-    needed = list(CHECKSUMS[dataset]) if dataset != "cifar10" else []
     for folder in candidates:
         if dataset == "cifar10":
             if any((folder / name).exists() for name in CHECKSUMS["cifar10"]):
                 return folder
-        elif all((folder / name).exists() for name in needed):
+        elif all((folder / name).exists() for name in CHECKSUMS[dataset]):
             return folder
-    files = ", ".join(CHECKSUMS[dataset])
+    needed = " or ".join(CHECKSUMS[dataset]) if dataset == "cifar10" else ", ".join(CHECKSUMS[dataset])
     raise DataError(
-        f"{dataset} not found (looked in {', '.join(str(c) for c in candidates)}; "
-        f"needed: {files}). {_hint(dataset, root / dataset)}"
+        f"{dataset} not found (looked in {', '.join(str(c) for c in candidates)}; needed: {needed}). "
+        f"{_hint(dataset, root)}"
     )
 
 
@@ -161,17 +205,17 @@ def load_idx_dataset(dataset: str, train: bool = True, root=None, verify: bool =
         train: the 60,000-image training split, or the 10,000-image test split.
         root: data folder (``default_root()`` when None); Fashion-MNIST also falls back to the
             Debian package's folder.
-        verify: check MD5s against ``CHECKSUMS`` before parsing.
+        verify: check each file's uncompressed payload MD5 against ``CHECKSUMS`` before parsing.
     """
     if dataset not in ("mnist", "fashion-mnist"):
         raise ValueError(f"Invalid dataset value: {dataset!r}; expected 'mnist' or 'fashion-mnist'.")
+    root = pathlib.Path(root) if root is not None else default_root()
     folder = find_dataset_dir(dataset, root)
-    arrays = {}
-    for kind in ("images", "labels"):
-        path = folder / IDX_FILES[(train, kind)]
-        if verify:
-            _verify(path, dataset, folder)
-        arrays[kind] = read_idx(path, kind)
+    paths = {kind: folder / IDX_FILES[(train, kind)] for kind in ("images", "labels")}
+    if verify:  # every file of the split, before any is parsed
+        for path in paths.values():
+            _verify(path, dataset, root)
+    arrays = {kind: read_idx(path, kind) for kind, path in paths.items()}
     images, labels = arrays["images"], arrays["labels"]
     if images.shape[0] != labels.shape[0]:
         raise DataError(f"{folder}: {images.shape[0]} images but {labels.shape[0]} labels; files do not match.")
@@ -207,12 +251,13 @@ def load_cifar10(train: bool = True, root=None, verify: bool = True):
     The python tarball holds pickles: its checksum is always verified before anything is unpickled
     (``verify=False`` is refused for it).
     """
+    root = pathlib.Path(root) if root is not None else default_root()
     folder = find_dataset_dir("cifar10", root)
     names = [f"data_batch_{i}" for i in range(1, 6)] if train else ["test_batch"]
     binary, python = folder / "cifar-10-binary.tar.gz", folder / "cifar-10-python.tar.gz"
     path = binary if binary.exists() else python
     if verify or path == python:
-        _verify(path, "cifar10", folder)
+        _verify(path, "cifar10", root)
     try:
         with tarfile.open(path, "r:gz") as tar:
             images, labels = (_cifar_binary if path == binary else _cifar_python)(tar, names)

@@ -11,9 +11,10 @@ import argparse
 import pathlib
 import shutil
 import urllib.error
+import urllib.parse
 import urllib.request
 
-from .data import CHECKSUMS, DataError, default_root, md5sum
+from .data import CHECKSUMS, DataError, content_md5, default_root
 from .results_io import atomic_path
 
 __all__ = ["SOURCES", "download", "main"]
@@ -34,9 +35,17 @@ def download(dataset: str, root=None, base_url: str | None = None, timeout: floa
             command to run elsewhere) or a checksum did not match (nothing is left behind).
     """
     if dataset not in SOURCES:
-        raise ValueError(f"Invalid dataset value: {dataset!r}; expected one of {sorted(SOURCES)}.")
+        raise ValueError(
+            f"Invalid dataset value: {dataset!r}; expected one of {sorted(SOURCES)} "
+            "(cifar10-jpeg is not downloaded: see the README, *Data*)."
+        )
     url_base, names = SOURCES[dataset]
     url_base = base_url or url_base
+    if urllib.parse.urlsplit(url_base).scheme not in ("http", "https", "file"):
+        raise ValueError(
+            f"Invalid base_url value: {url_base!r}; expected an http://, https:// or file:// URL of a folder "
+            f"holding {', '.join(names)}."
+        )
     root = pathlib.Path(root) if root is not None else default_root()
     folder = root / dataset
     folder.mkdir(parents=True, exist_ok=True)
@@ -44,7 +53,7 @@ def download(dataset: str, root=None, base_url: str | None = None, timeout: floa
     for name in names:
         dest = folder / name
         expected = CHECKSUMS[dataset][name]
-        if dest.exists() and md5sum(dest) in expected:
+        if dest.exists() and content_md5(dest) == expected:
             written.append(dest)
             continue
         url = url_base.rstrip("/") + "/" + name
@@ -52,10 +61,13 @@ def download(dataset: str, root=None, base_url: str | None = None, timeout: floa
             with atomic_path(dest) as tmp:
                 with urllib.request.urlopen(url, timeout=timeout) as response, open(tmp, "wb") as out:
                     shutil.copyfileobj(response, out)
-                actual = md5sum(tmp)
-                if actual not in expected:
+                try:
+                    actual = content_md5(tmp, name=name)
+                except DataError:
+                    actual = "unreadable"
+                if actual != expected:
                     raise DataError(
-                        f"Downloaded {url} has MD5 {actual}, expected {' or '.join(sorted(expected))}; "
+                        f"Downloaded {url} has content MD5 {actual}, expected {expected}; "
                         "discarded. Try again later or another mirror (--base-url)."
                     )
         except (urllib.error.URLError, OSError) as err:

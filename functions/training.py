@@ -1,14 +1,16 @@
 """Training protocol of Figure 2e-f: in-memory batching, clipping, augmentation, one JSON per run.
 
-A run is (dataset, model, optimiser, lr, seed); its record (per-epoch train loss and test accuracy,
-hyperparameters, seed, torch version, device, wall time) is written atomically to
-``results/training/<dataset>_<model>_<optimiser>_seed<k>.json``.
+A run is (dataset, protocol, optimiser, lr, seed); its record (per-epoch train loss and test accuracy,
+hyperparameters, seed, torch version, device and its name, wall time) is written atomically to
+``results/training/<dataset>_<model>_<optimiser>_seed<k>.json``. ``RunConfig`` validates every field
+when it is made, so a bad run is refused before any data is loaded or anything written.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import pathlib
+import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -17,16 +19,20 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm  # console bar; shown only on a terminal (see train_run)
 
-from .data import load_cifar10, load_idx_dataset
+from .data import DATASETS, load_cifar10, load_idx_dataset
+from .image_folder import load_cifar10_jpeg
 from .models import build_model
-from .optimisers import make_optimiser
+from .optimisers import OPTIMISERS, make_optimiser
 from .results_io import write_json
 
 __all__ = [
     "NORMALISATION",
     "PROTOCOLS",
     "RunConfig",
+    "DEVICES",
     "augment_crop_flip",
+    "check_device",
+    "device_name",
     "load_split",
     "pick_device",
     "protocol_optimiser",
@@ -42,12 +48,34 @@ PROTOCOLS = {
             "lr": {"sgd": 0.1, "adam": 5e-4, "ballistic": 5e-4}, "ballistic_beta2": 0.9},
 }  # fmt: skip
 
-#: Input normalisation (mean, std) per channel. Fashion-MNIST keeps the MNIST protocol's constants.
+#: What each protocol is, for the run records.
+PROTOCOL_NAMES = {"mlp": "MLP protocol (SPEC Figure 2e)", "cnn": "CNN protocol (SPEC Figure 2f)"}
+
+#: Input normalisation (mean, std) per channel: the protocol's constants. Fashion-MNIST keeps MNIST's and
+#: the JPEG copy of CIFAR-10 keeps CIFAR-10's (its own, measured: mean (0.4913, 0.4821, 0.4465), std
+#: (0.2452, 0.2428, 0.2606); the protocol, not the copy, defines the constants).
 NORMALISATION = {
     "mnist": ((0.1307,), (0.3081,)),
     "fashion-mnist": ((0.1307,), (0.3081,)),
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
+    "cifar10-jpeg": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
 }
+
+#: Devices a run may name ("cuda:N" is accepted too).
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def _check_int(value, name: str, low: int, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"Invalid {name} value: {value!r}; {name} must be an integer >= {low} ({what}).")
+
+
+def check_device(device: str) -> str:
+    """Return ``device`` if it is one of ``DEVICES`` or 'cuda:N', else raise ValueError naming the choices."""
+    base, _, index = str(device).partition(":")
+    if base not in DEVICES or (index and (base != "cuda" or not index.isdigit())):
+        raise ValueError(f"Invalid device value: {device!r}; expected one of {', '.join(DEVICES)} or cuda:N.")
+    return device
 
 
 @dataclass(frozen=True)
@@ -64,6 +92,21 @@ class RunConfig:
     test_subset: int | None = None
     device: str = "auto"
 
+    def __post_init__(self):
+        if self.dataset not in DATASETS:
+            raise ValueError(f"Invalid dataset value: {self.dataset!r}; expected one of {', '.join(DATASETS)}.")
+        if self.model not in PROTOCOLS:
+            raise ValueError(f"Invalid model value: {self.model!r}; expected one of {', '.join(PROTOCOLS)}.")
+        if self.optimiser not in OPTIMISERS:
+            raise ValueError(f"Invalid optimiser value: {self.optimiser!r}; expected one of {', '.join(OPTIMISERS)}.")
+        _check_int(self.seed, "seed", 0, "seeds are 0, 1, 2, ...")
+        if self.lr is not None and not (isinstance(self.lr, int | float) and 0 < self.lr < float("inf")):
+            raise ValueError(f"Invalid lr value: {self.lr!r}; lr must be a finite number > 0 (None: the protocol's).")
+        for name in ("epochs", "subset", "test_subset"):
+            if getattr(self, name) is not None:
+                _check_int(getattr(self, name), name, 1, "None means the protocol's or the whole set")
+        check_device(self.device)
+
     def resolved(self) -> RunConfig:
         """The config with protocol defaults filled in."""
         proto = PROTOCOLS[self.model]
@@ -76,13 +119,20 @@ class RunConfig:
 
 def pick_device(device: str = "auto") -> torch.device:
     """'auto' picks cuda, then mps, then cpu; anything else is passed to torch.device."""
-    if device != "auto":
+    if check_device(device) != "auto":
         return torch.device(device)
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def device_name(device: torch.device) -> str:
+    """A readable name of the device: the GPU's model, or the CPU's architecture and core count."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{platform.machine()} CPU, {torch.get_num_threads()} threads" if device.type == "cpu" else device.type
 
 
 def protocol_optimiser(name: str, params, lr: float, model: str = "mlp"):
@@ -98,6 +148,8 @@ def load_split(dataset: str, train: bool, model: str, root=None):
     """
     if dataset == "cifar10":
         x, y = load_cifar10(train=train, root=root)
+    elif dataset == "cifar10-jpeg":
+        x, y = load_cifar10_jpeg(train=train, root=root)
     else:
         x, y = load_idx_dataset(dataset, train=train, root=root)
         x = x[:, None]
@@ -158,11 +210,16 @@ def train_run(cfg: RunConfig, root=None, out_dir=None, progress: bool | None = N
     (x_tr, y_tr), (x_te, y_te) = data or (load_split(cfg.dataset, True, cfg.model, root),
                                           load_split(cfg.dataset, False, cfg.model, root))  # fmt: skip
     gen = torch.Generator().manual_seed(cfg.seed)
+    if cfg.subset is not None and cfg.subset > len(y_tr):
+        raise ValueError(f"Invalid subset value: {cfg.subset}; the training set has {len(y_tr)} images (None: all).")
+    if cfg.test_subset is not None and cfg.test_subset > len(y_te):
+        raise ValueError(f"Invalid test_subset value: {cfg.test_subset}; the test set has {len(y_te)} images.")
     if cfg.subset is not None:
         keep = torch.randperm(len(y_tr), generator=torch.Generator().manual_seed(12345))[: cfg.subset]
         x_tr, y_tr = x_tr[keep], y_tr[keep]
     if cfg.test_subset is not None:
         x_te, y_te = x_te[: cfg.test_subset], y_te[: cfg.test_subset]
+    x_tr, y_tr = x_tr.to(device), y_tr.to(device)  # the whole training set lives on the device
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model).to(device=device, dtype=x_tr.dtype)
     opt = protocol_optimiser(cfg.optimiser, model.parameters(), full.lr, cfg.model)
@@ -173,13 +230,13 @@ def train_run(cfg: RunConfig, root=None, out_dir=None, progress: bool | None = N
     train_loss, test_acc = [], []
     start = time.perf_counter()
     for _ in range(full.epochs):
-        perm, total = torch.randperm(n, generator=gen), 0.0
+        perm, total = torch.randperm(n, generator=gen).to(device), 0.0
         for i in range(n_batches):
             idx = perm[i * bs : (i + 1) * bs]
             xb = x_tr[idx]
             if proto["augment"]:
                 xb = augment_crop_flip(xb, gen)
-            loss = F.cross_entropy(model(xb.to(device)), y_tr[idx].to(device))
+            loss = F.cross_entropy(model(xb), y_tr[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if proto["clip"] is not None:
@@ -191,12 +248,14 @@ def train_run(cfg: RunConfig, root=None, out_dir=None, progress: bool | None = N
         test_acc.append(_accuracy(model, x_te, y_te, proto["test_batch_size"], device))
     bar.close()
     record = {
-        "dataset": cfg.dataset, "model": cfg.model, "optimiser": cfg.optimiser, "seed": cfg.seed,
+        "dataset": cfg.dataset, "model": cfg.model, "protocol": PROTOCOL_NAMES[cfg.model],
+        "optimiser": cfg.optimiser, "seed": cfg.seed,
         "hyperparameters": {"lr": full.lr, "epochs": full.epochs, "batch_size": bs, "clip": proto["clip"],
                             "augment": proto["augment"], "ballistic_beta2": proto["ballistic_beta2"]},
         "n_train": n, "n_test": len(y_te), "subset": cfg.subset,
         "epochs": list(range(1, full.epochs + 1)), "train_loss": train_loss, "test_accuracy": test_acc,
-        "torch_version": torch.__version__, "device": str(device), "wall_time_s": time.perf_counter() - start,
+        "torch_version": torch.__version__, "device": str(device), "device_name": device_name(device),
+        "wall_time_s": time.perf_counter() - start,
     }  # fmt: skip
     if out_dir is not None:
         write_json(run_path(out_dir, cfg), record)

@@ -2,7 +2,9 @@
 
 import gzip
 import io
+import pathlib
 import pickle
+import re
 import tarfile
 
 import numpy as np
@@ -34,7 +36,7 @@ def _write_idx_dataset(folder, n_train=12, n_test=5, seed=0):
 @pytest.fixture
 def mnist_root(tmp_path, monkeypatch):
     arrays = _write_idx_dataset(tmp_path / "mnist")
-    sums = {name: {D.md5sum(tmp_path / "mnist" / name)} for name in D.CHECKSUMS["mnist"]}
+    sums = {name: D.content_md5(tmp_path / "mnist" / name) for name in D.CHECKSUMS["mnist"]}
     monkeypatch.setitem(D.CHECKSUMS, "mnist", sums)
     return tmp_path, arrays
 
@@ -50,8 +52,8 @@ def test_idx_loader_round_trip(mnist_root):
 
 def test_bad_checksum_is_refused(mnist_root, monkeypatch):
     root, _ = mnist_root
-    monkeypatch.setitem(D.CHECKSUMS, "mnist", {k: {"0" * 32} for k in D.CHECKSUMS["mnist"]})
-    with pytest.raises(D.DataError, match="Checksum mismatch.*delete it"):
+    monkeypatch.setitem(D.CHECKSUMS, "mnist", {k: "0" * 32 for k in D.CHECKSUMS["mnist"]})
+    with pytest.raises(D.DataError, match="Checksum mismatch.*uncompressed payload MD5 .*expected 0{32}.*delete it"):
         D.load_idx_dataset("mnist", root=root)
 
 
@@ -74,6 +76,57 @@ def test_wrong_magic_and_truncation(tmp_path):
 def test_missing_dataset_says_what_to_do(tmp_path):
     with pytest.raises(D.DataError, match=r"mnist not found.*train-images-idx3-ubyte.gz.*python -m functions.download"):
         D.load_idx_dataset("mnist", root=tmp_path)
+
+
+def test_missing_data_hint_gives_a_command_that_works(tmp_path, monkeypatch):
+    """The suggested `--root` is the data folder itself: the downloader then fills the folder the loader searches."""
+    with pytest.raises(D.DataError) as err:
+        D.load_idx_dataset("mnist", root=tmp_path)
+    suggested = re.search(r"--root (\S+)`", str(err.value)).group(1)
+    assert suggested == str(tmp_path)
+    mirror = tmp_path / "mirror"
+    _write_idx_dataset(mirror)
+    monkeypatch.setitem(D.CHECKSUMS, "mnist", {n: D.content_md5(mirror / n) for n in D.CHECKSUMS["mnist"]})
+    download("mnist", root=suggested, base_url=mirror.as_uri())
+    assert D.load_idx_dataset("mnist", root=tmp_path)[0].shape == (12, 28, 28)
+
+
+def test_recompressed_payload_is_accepted_and_a_changed_byte_refused(mnist_root):
+    """Checksums are of the uncompressed payload: another gzip of the same bytes passes, one flipped pixel does not."""
+    root, arrays = mnist_root
+    path = root / "mnist" / D.IDX_FILES[(True, "images")]
+    payload = gzip.decompress(path.read_bytes())
+    path.write_bytes(gzip.compress(payload, compresslevel=1, mtime=123456))
+    assert D.md5sum(path) != D.CHECKSUMS["mnist"][path.name], "a different container"
+    images, _ = D.load_idx_dataset("mnist", root=root)
+    np.testing.assert_array_equal(images.numpy(), arrays[True][0])
+    changed = bytearray(payload)
+    changed[-1] ^= 1
+    path.write_bytes(gzip.compress(bytes(changed), mtime=0))
+    with pytest.raises(D.DataError) as err:
+        D.load_idx_dataset("mnist", root=root)
+    message = str(err.value)
+    assert str(path) in message and D.CHECKSUMS["mnist"][path.name] in message
+    assert D.content_md5(path) in message and "delete it" in message and "python -m functions.download" in message
+
+
+def test_payload_is_verified_before_parsing(mnist_root, monkeypatch):
+    root, _ = mnist_root
+    monkeypatch.setitem(D.CHECKSUMS["mnist"], "train-labels-idx1-ubyte.gz", "0" * 32)
+    monkeypatch.setattr(D, "read_idx", lambda *a, **k: pytest.fail("parsed before the checksum was checked"))
+    with pytest.raises(D.DataError, match="Checksum mismatch"):
+        D.load_idx_dataset("mnist", root=root)
+
+
+def test_official_payload_checksums():
+    """The published MD5s of the uncompressed payloads (MNIST: the widely published ones; Fashion-MNIST: upstream's)."""
+    assert D.CHECKSUMS["mnist"] == {
+        "train-images-idx3-ubyte.gz": "6bbc9ace898e44ae57da46a324031adb",
+        "train-labels-idx1-ubyte.gz": "a25bea736e30d166cdddb491f175f624",
+        "t10k-images-idx3-ubyte.gz": "2646ac647ad5339dbf082846283269ea",
+        "t10k-labels-idx1-ubyte.gz": "27ae3e4e09519cfbb04c329615203637",
+    }
+    assert D.CHECKSUMS["fashion-mnist"]["train-images-idx3-ubyte.gz"] == "f4a8712d7a061bf5bd6d2ca38dc4d50a"
 
 
 def _cifar_arrays(n, seed):
@@ -105,7 +158,7 @@ def _write_cifar(folder, fmt):
 @pytest.mark.parametrize("fmt", ["binary", "python"])
 def test_cifar_loader_both_formats(tmp_path, monkeypatch, fmt):
     path, batches = _write_cifar(tmp_path / "cifar10", fmt)
-    monkeypatch.setitem(D.CHECKSUMS, "cifar10", {path.name: {D.md5sum(path)}})
+    monkeypatch.setitem(D.CHECKSUMS, "cifar10", {path.name: D.md5sum(path)})
     x, y = D.load_cifar10(train=True, root=tmp_path)
     assert x.shape == (20, 3, 32, 32) and x.dtype == torch.uint8 and y.dtype == torch.int64
     np.testing.assert_array_equal(x[:4].numpy(), batches["data_batch_1"][0])
@@ -117,7 +170,7 @@ def test_cifar_loader_both_formats(tmp_path, monkeypatch, fmt):
 
 def test_cifar_python_checksum_checked_before_unpickling(tmp_path, monkeypatch):
     path, _ = _write_cifar(tmp_path / "cifar10", "python")
-    monkeypatch.setitem(D.CHECKSUMS, "cifar10", {path.name: {"f" * 32}})
+    monkeypatch.setitem(D.CHECKSUMS, "cifar10", {path.name: "f" * 32})
     monkeypatch.setattr(D.pickle, "load", lambda *a, **k: pytest.fail("unpickled before checking"))
     with pytest.raises(D.DataError, match="Checksum mismatch"):
         D.load_cifar10(root=tmp_path, verify=False)
@@ -133,7 +186,7 @@ def test_cifar_truncated_archive(tmp_path, monkeypatch):
 def test_download_from_mirror_verifies_and_is_atomic(tmp_path, monkeypatch):
     mirror = tmp_path / "mirror"
     _write_idx_dataset(mirror)
-    sums = {name: {D.md5sum(mirror / name)} for name in D.CHECKSUMS["mnist"]}
+    sums = {name: D.content_md5(mirror / name) for name in D.CHECKSUMS["mnist"]}
     monkeypatch.setitem(D.CHECKSUMS, "mnist", sums)
     paths = download("mnist", root=tmp_path / "data", base_url=mirror.as_uri())
     assert [p.name for p in paths] == list(D.CHECKSUMS["mnist"])
@@ -160,3 +213,17 @@ def test_real_fashion_mnist(tmp_path):
     assert images.min() == 0 and images.max() == 255
     test_images, test_labels = D.load_idx_dataset("fashion-mnist", train=False, root=tmp_path)
     assert test_images.shape == (10000, 28, 28) and torch.bincount(test_labels).tolist() == [1000] * 10
+
+
+#: The offline copies of the paper's datasets beside the repository (see DEVELOPERS.md); absent for most users.
+SHARED_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "mnist").is_dir(), reason=f"no offline MNIST copy in {SHARED_DATA}")
+def test_real_mnist_with_recompressed_training_images():
+    """The official MNIST payloads, the training images in a recompressed gzip (see ../shared/data/README.md)."""
+    images, labels = D.load_idx_dataset("mnist", train=True, root=SHARED_DATA)
+    assert images.shape == (60000, 28, 28) and labels.shape == (60000,)
+    assert torch.bincount(labels).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    test_images, test_labels = D.load_idx_dataset("mnist", train=False, root=SHARED_DATA)
+    assert test_images.shape == (10000, 28, 28) and test_labels[:5].tolist() == [7, 2, 1, 0, 4]
