@@ -18,6 +18,7 @@ from .landscapes import Quadratic
 from .objective import Problem
 from .optimisers import OPTIMISERS
 from .plotting import OPTIMISER_STYLE, Panel, loss_heatmap
+from .training import PROTOCOLS
 
 __all__ = [
     "PUBLISHED_CURVES",
@@ -27,15 +28,27 @@ __all__ = [
     "optima",
     "problems",
     "published",
+    "require_runs",
+    "training_claims",
     "theory_panels",
     "training_headline",
     "training_panels",
+    "training_report",
     "training_title",
 ]
 
 PUBLISHED_CURVES = pathlib.Path(__file__).with_name("reference") / "published_training_curves.json"
 GAMMA_COLORS = ["#29b6f6", "#1f3fdb", "black", "#8e44ad", "#e67e22"]
-DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
+#: Names on the panels, exactly as the data are: the JPEG copy is never called plain CIFAR-10.
+DATASET_NAMES = {
+    "mnist": "MNIST",
+    "fashion-mnist": "Fashion-MNIST",
+    "cifar10": "CIFAR-10",
+    "cifar10-jpeg": "CIFAR-10, JPEG copy",
+}
+#: The paper's dataset per protocol, and which published curves a dataset is compared with.
+PAPER_DATASET = {"mlp": "mnist", "cnn": "cifar10"}
+PUBLISHED_KEY = {"mnist": "mnist", "cifar10": "cifar10", "cifar10-jpeg": "cifar10"}
 
 
 def problems(h, mu, gammas, eta: float, k: float) -> dict[float, Problem]:
@@ -115,11 +128,29 @@ def theory_panels(loss1d, opt1d: dict, T1: float, loss2d, opt2d: dict, T2: float
             "d": Panel(d, size=(3.0, 2.8))}  # fmt: skip
 
 
+def require_runs(out_dir, dataset: str, model: str) -> None:
+    """Raise FileNotFoundError, naming the command that produces them, when no run of (dataset, model) is cached.
+
+    Called right after the notebook's parameters, so that ``TRAIN = False`` with a dataset that has no runs
+    stops before any computation or any file is written.
+    """
+    if dataset not in DATASET_NAMES:
+        raise ValueError(f"Invalid dataset value: {dataset!r}; expected one of {', '.join(DATASET_NAMES)}.")
+    if not any(pathlib.Path(out_dir).glob(f"{dataset}_{model}_*_seed*.json")):
+        panel = "fig2e" if model == "mlp" else "fig2f"
+        raise FileNotFoundError(
+            f"No cached {model.upper()} runs on {dataset} in {out_dir}/. Produce them with "
+            f"`python -m functions.experiments {panel} --dataset {dataset} --seeds 3 --out {out_dir}` "
+            "(or set TRAIN = True), or choose a dataset that has runs there."
+        )
+
+
 def load_runs(out_dir, dataset: str, model: str) -> dict:
     """Mean and sd over seeds of each optimiser's per-epoch curves from results/training/*.json.
 
     Only runs at the protocol's learning rate (file names without an _lr tag) are used.
     """
+    require_runs(out_dir, dataset, model)
     runs = {}
     for opt in OPTIMISERS:
         files = sorted(pathlib.Path(out_dir).glob(f"{dataset}_{model}_{opt}_seed*.json"))
@@ -133,54 +164,122 @@ def load_runs(out_dir, dataset: str, model: str) -> dict:
             "epochs": records[0]["epochs"],
             "subset": records[0].get("subset"),
             "n_train": records[0]["n_train"],
+            "devices": sorted({r["device"].split(":")[0] for r in records}),
+            "wall_time_s": float(sum(r["wall_time_s"] for r in records)),
             **{key: (c.mean(axis=0), spread[key]) for key, c in curves.items()},
         }
     return runs
 
 
 def published(dataset: str) -> dict | None:
-    """The paper's curves for ``dataset`` (MNIST or CIFAR-10) as {opt: {train_loss, test_accuracy}}, else None."""
+    """The paper's curves for ``dataset``'s paper dataset (MNIST, or CIFAR-10 for either CIFAR-10 copy) as
+    {opt: {epochs, train_loss, test_accuracy}}, else None."""
     figures = json.loads(PUBLISHED_CURVES.read_text())["figures"]
-    if f"{dataset}_train" not in figures:
+    key = PUBLISHED_KEY.get(dataset)
+    if key is None:
         return None
     out = {}
     for opt in OPTIMISERS:
         label = OPTIMISER_STYLE[opt]["label"]
         out[opt] = {
-            "epochs": figures[f"{dataset}_train"]["series"][label]["x"],
-            "train_loss": np.asarray(figures[f"{dataset}_train"]["series"][label]["y"]),
-            "test_accuracy": np.asarray(figures[f"{dataset}_test"]["series"][label]["y"]) / 100.0,
+            "epochs": figures[f"{key}_train"]["series"][label]["x"],
+            "train_loss": np.asarray(figures[f"{key}_train"]["series"][label]["y"]),
+            "test_accuracy": np.asarray(figures[f"{key}_test"]["series"][label]["y"]) / 100.0,
         }
     return out
 
 
+def _mean_sd(run: dict, key: str, i: int) -> list[float]:
+    return [float(run[key][0][i]), float(run[key][1][i])]
+
+
 def training_headline(runs: dict, reference: dict | None) -> dict:
-    """Final-epoch train loss and test accuracy (mean, sd), and the gap to the published value if any."""
+    """Per optimiser: final test accuracy and the train loss at epoch 1 and at the last epoch (mean, sd over
+    seeds), and the published values at the same epochs when the dataset is the paper's."""
     out = {}
     for opt, run in runs.items():
+        last = run["epochs"][-1]
         row = {
             "n_seeds": run["n_seeds"],
-            "final_train_loss": [run["train_loss"][0][-1], run["train_loss"][1][-1]],
-            "final_test_accuracy": [run["test_accuracy"][0][-1], run["test_accuracy"][1][-1]],
+            "last_epoch": last,
+            "final_test_accuracy": _mean_sd(run, "test_accuracy", -1),
+            "train_loss_epoch1": _mean_sd(run, "train_loss", 0),
+            "final_train_loss": _mean_sd(run, "train_loss", -1),
         }
         if reference is not None:
-            row["gap_to_published_test_accuracy"] = run["test_accuracy"][0][-1] - reference[opt]["test_accuracy"][-1]
+            ref = reference[opt]
+            at = ref["epochs"].index(last)
+            row["published"] = {
+                "test_accuracy": float(ref["test_accuracy"][at]),
+                "train_loss_epoch1": float(ref["train_loss"][ref["epochs"].index(1)]),
+                "train_loss": float(ref["train_loss"][at]),
+            }
         out[opt] = row
     return out
 
 
+def training_claims(headline: dict, close_to_adam: float) -> dict:
+    """The two claims of panels e-f, with criteria fixed in advance.
+
+    "Ballistic beats SGD": Ballistic's mean final train loss is lower than SGD's.
+    "Ballistic is close to Adam": their mean final test accuracies differ by at most ``close_to_adam``.
+    """
+    b, a, s = (headline[o] for o in ("ballistic", "adam", "sgd"))
+    gap = b["final_test_accuracy"][0] - a["final_test_accuracy"][0]
+    return {
+        "ballistic_minus_sgd_train_loss": b["final_train_loss"][0] - s["final_train_loss"][0],
+        "ballistic_beats_sgd": bool(b["final_train_loss"][0] < s["final_train_loss"][0]),
+        "ballistic_minus_adam_test_accuracy": gap,
+        "close_to_adam_tolerance": close_to_adam,
+        "ballistic_close_to_adam": bool(abs(gap) <= close_to_adam),
+    }
+
+
+def training_report(headline: dict, claims: dict) -> str:
+    """The printed table of one training panel: ours (mean ± sd) against the published values, then the claims."""
+
+    def cell(mean_sd, key, pub):
+        ours = f"{mean_sd[0]:.3f} ± {mean_sd[1]:.3f}"
+        return ours + (f" (published {pub[key]:.3f})" if key in pub else "")
+
+    lines = []
+    for opt, row in headline.items():
+        pub = row.get("published", {})
+        lines.append(
+            f"{opt:9s} n={row['n_seeds']}: final test acc {cell(row['final_test_accuracy'], 'test_accuracy', pub)}; "
+            f"train loss epoch 1 {cell(row['train_loss_epoch1'], 'train_loss_epoch1', pub)}, "
+            f"epoch {row['last_epoch']} {cell(row['final_train_loss'], 'train_loss', pub)}"
+        )
+    verdict = {True: "holds", False: "does NOT hold"}
+    lines.append(
+        f"Ballistic beats SGD (lower final train loss): {verdict[claims['ballistic_beats_sgd']]} "
+        f"(Ballistic - SGD = {claims['ballistic_minus_sgd_train_loss']:+.4f})"
+    )
+    lines.append(
+        f"Ballistic is close to Adam (|final test acc gap| <= {claims['close_to_adam_tolerance']:.3f}): "
+        f"{verdict[claims['ballistic_close_to_adam']]} "
+        f"(Ballistic - Adam = {claims['ballistic_minus_adam_test_accuracy']:+.4f})"
+    )
+    return "\n".join(lines)
+
+
 def training_title(dataset: str, model: str, runs: dict, reference: dict | None) -> str:
-    """Panel title naming the dataset actually used, the size of the run, and the paper's dataset if different."""
+    """Panel title: the dataset exactly as used, the protocol's size (epochs of the protocol's, seeds, subset)
+    and where it ran; the paper's dataset when it differs."""
     run = next(iter(runs.values()))
-    paper = "MNIST" if model == "mlp" else "CIFAR-10"
-    shape = " as 3x32x32" if model == "cnn" and dataset != "cifar10" else ""
+    full = PROTOCOLS[model]["epochs"]
+    epochs = len(run["epochs"])
+    shape = " as 3x32x32" if model == "cnn" and dataset in ("mnist", "fashion-mnist") else ""
     size = f", {run['n_train']} train imgs" if run.get("subset") else ""
-    return (f"{DATASET_NAMES[dataset]}{shape}, {model.upper()}{size}, {len(run['epochs'])} epochs"
-            + ("" if reference is not None else f" (paper: {paper})"))  # fmt: skip
+    span = f"{epochs} epochs" if epochs == full else f"{epochs} of the protocol's {full} epochs"
+    seeds = f"{run['n_seeds']} seed{'s' if run['n_seeds'] > 1 else ''}"
+    devices = "/".join(d.upper() if d == "cpu" else d.upper().replace("CUDA", "GPU") for d in run["devices"])
+    paper = "" if reference is not None else f" (paper: {DATASET_NAMES[PAPER_DATASET[model]]})"
+    return f"{DATASET_NAMES[dataset]}{shape}, {model.upper()}{size}, {span}, {seeds}, {devices}{paper}"
 
 
 def training_panels(panel_runs: dict) -> dict[str, Panel]:
-    """Panels (e, f): train loss and test accuracy per epoch, mean +- sd over seeds, published overlaid.
+    """Panels (e, f): train loss and test accuracy per epoch, mean +- sd over seeds, published overlaid (dotted).
 
     Args:
         panel_runs: {letter: (runs, reference or None, title)}.
@@ -197,9 +296,9 @@ def training_panels(panel_runs: dict) -> dict[str, Panel]:
                     mean, sd = run[key]
                     ax.plot(run["epochs"], mean, color=color, ls=ls, lw=1.8, label=f"{label} (n={run['n_seeds']})")
                     ax.fill_between(run["epochs"], mean - sd, mean + sd, color=color, alpha=0.2, lw=0)
-                    if reference is not None:
-                        ref = reference[opt]
-                        ax.plot(ref["epochs"], ref[key], color=color, ls=":", marker=".", ms=4, lw=1,
+                    if reference is not None:  # the published curve over the epochs that were run
+                        ref, shown = reference[opt], slice(0, reference[opt]["epochs"].index(run["epochs"][-1]) + 1)
+                        ax.plot(ref["epochs"][shown], ref[key][shown], color=color, ls=":", marker=".", ms=4, lw=1,
                                 label=f"{label}, published")  # fmt: skip
                 ax.set(xlabel="epoch", ylabel=ylabel)
             axes[0].figure.suptitle(title, fontsize=8)

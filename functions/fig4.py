@@ -14,6 +14,7 @@ import numpy as np
 
 from .beliefs import beta1_from_noise_ratio, ema, kalman_filter, running_curvature, steady_state_gain
 from .closed_form import quadratic_optimum, rate_ratio
+from .fig2 import DATASET_NAMES
 from .landscapes import Quadratic
 from .noisy_quadratic import fit_rates, simulate
 from .objective import Problem
@@ -29,6 +30,8 @@ __all__ = [
     "optimal_curves",
     "panels",
     "rate_ratios",
+    "require_lr_sweep",
+    "sweep_title",
 ]
 
 GAMMA_STYLE = {0.0: "#29b6f6", 10.0: "0.45"}
@@ -97,8 +100,25 @@ def optimal_curves(h, theta0, gammas, n: int = 20000) -> dict:
     return out
 
 
+def require_lr_sweep(folder, dataset: str) -> None:
+    """Raise FileNotFoundError, naming the command that produces them, when no sweep run on ``dataset`` is cached."""
+    if not any(pathlib.Path(folder).glob(f"{dataset}_mlp_*_lr*_seed*.json")):
+        raise FileNotFoundError(
+            f"No cached learning-rate sweep on {dataset} in {folder}/. Produce it with "
+            f"`python -m functions.experiments fig4e --dataset {dataset} --seeds 2 --out {folder}` "
+            "(or set TRAIN = True), or choose a dataset that has runs there."
+        )
+
+
+def sweep_title(dataset: str, epochs: int, seeds: int) -> str:
+    """Panel e's title: the dataset exactly as used, the protocol, epochs and seeds."""
+    plural = {True: "s", False: ""}
+    return f"{DATASET_NAMES[dataset]} MLP, {epochs} epoch{plural[epochs > 1]}, {seeds} seed{plural[seeds > 1]}"
+
+
 def load_lr_sweep(folder, dataset: str) -> dict:
     """{optimiser: (lrs, final train losses of shape (n_lr, n_seeds))} from results/training/lr_sweep/."""
+    require_lr_sweep(folder, dataset)
     out = {}
     for name in OPTIMISERS:
         table: dict[float, list] = {}
