@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NOTEBOOKS := fig1-overview.ipynb fig2-momentum.ipynb fig3-nongrad.ipynb fig4-adam.ipynb
 
-.PHONY: setup figures test lint benchmark clean
+.PHONY: setup figures test lint benchmark clean lab
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ figures: setup
 	  if [ -f $$nb ]; then echo "executing $$nb"; \
 	    $(PY) -m jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False $$nb || exit 1; fi; \
 	done
+
+# JupyterLab on localhost for reading and tweaking the notebooks (prints the URL with its token).
+lab: setup
+	$(PY) -m jupyter lab --ip=127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # Unit tests, results/ regression tests and nbval on the notebooks (configured in pyproject.toml).
 test: setup

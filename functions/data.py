@@ -81,9 +81,13 @@ class DataError(RuntimeError):
 
 
 def default_root() -> pathlib.Path:
-    """The data folder: $LOSSNAV_DATA if set, else data/ at the repository root."""
+    """The data folder: $LOSSNAV_DATA if set, else data/ at the repository root when the package is used from
+    its checkout, else data/ in the current directory (an installed package)."""
     env = os.environ.get("LOSSNAV_DATA")
-    return pathlib.Path(env) if env else pathlib.Path(__file__).resolve().parents[1] / "data"
+    if env:
+        return pathlib.Path(env)
+    checkout = pathlib.Path(__file__).resolve().parents[1]
+    return checkout / "data" if (checkout / "pyproject.toml").is_file() else pathlib.Path.cwd() / "data"
 
 
 def md5sum(path) -> str:
