@@ -7,7 +7,11 @@ import numbers
 import numpy as np
 
 __all__ = [
+    "check_finite",
+    "check_int",
     "check_nonnegative",
+    "check_positive_array",
+    "check_times",
     "check_positive",
     "check_positive_definite",
     "check_vector",
@@ -22,6 +26,11 @@ def _as_float(value, name: str) -> float:
     if not np.isfinite(value):
         raise ValueError(f"Invalid {name} value: {value!r}; expected a finite number.")
     return value
+
+
+def check_finite(value, name: str) -> float:
+    """Return ``value`` as a float, or raise ValueError unless it is a finite real number."""
+    return _as_float(value, name)
 
 
 def check_positive(value, name: str) -> float:
@@ -50,9 +59,12 @@ def check_probability(value, name: str) -> float:
 
 def check_vector(value, name: str, dim: int | None = None) -> np.ndarray:
     """Return ``value`` as a finite float64 vector (of length ``dim`` when given)."""
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.ndim != 1:
-        raise ValueError(f"Invalid {name} shape: {arr.shape}; expected a 1-D vector.")
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"Invalid {name} value: {value!r}; expected a vector of real numbers.") from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"Invalid {name} shape: {arr.shape}; expected a non-empty 1-D vector.")
     if dim is not None and arr.shape[0] != dim:
         raise ValueError(f"Invalid {name} shape: {arr.shape}; expected ({dim},) to match the problem dimension.")
     if not np.all(np.isfinite(arr)):
@@ -63,8 +75,8 @@ def check_vector(value, name: str, dim: int | None = None) -> np.ndarray:
 def check_positive_definite(G, name: str = "G") -> np.ndarray:
     """Return ``G`` as a symmetric positive-definite float64 matrix, or raise ValueError."""
     G = np.asarray(G, dtype=np.float64)
-    if G.ndim != 2 or G.shape[0] != G.shape[1]:
-        raise ValueError(f"Invalid {name} shape: {G.shape}; expected a square matrix.")
+    if G.ndim != 2 or G.shape[0] != G.shape[1] or G.size == 0:
+        raise ValueError(f"Invalid {name} shape: {G.shape}; expected a non-empty square matrix.")
     if not np.all(np.isfinite(G)) or not np.allclose(G, G.T, rtol=1e-12, atol=1e-14):
         raise ValueError(f"Invalid {name} value: the metric must be finite and symmetric.")
     eig_min = float(np.linalg.eigvalsh(G).min())
@@ -74,3 +86,34 @@ def check_positive_definite(G, name: str = "G") -> np.ndarray:
             f"{name} must be positive definite (all eigenvalues > 0)."
         )
     return G
+
+
+def check_int(value, name: str, low: int, high: int | None = None) -> int:
+    """Return ``value`` as an int, or raise ValueError unless it is an integer in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"Invalid {name} value: {value!r}; expected an integer >= {low}.")
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        upper = f" and <= {high}" if high is not None else ""
+        raise ValueError(f"Invalid {name} value: {value}; {name} must be an integer >= {low}{upper}.")
+    return value
+
+
+def check_positive_array(value, name: str) -> np.ndarray:
+    """Return ``value`` as a float64 array (a scalar is fine) whose entries are all finite and > 0."""
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.size == 0 or not np.all(np.isfinite(arr)) or not np.all(arr > 0):
+        raise ValueError(f"Invalid {name} value: {value!r}; every entry must be a finite number > 0.")
+    return arr
+
+
+def check_times(t, name: str = "t", min_points: int = 2) -> np.ndarray:
+    """Return ``t`` as a finite, strictly increasing float64 vector starting at 0 with >= ``min_points`` entries."""
+    t = np.asarray(t, dtype=np.float64)
+    if t.ndim != 1 or t.size < min_points:
+        raise ValueError(
+            f"Invalid {name} shape: {t.shape}; expected at least {min_points} times, e.g. np.linspace(0, T, 100)."
+        )
+    if not np.all(np.isfinite(t)) or t[0] != 0 or np.any(np.diff(t) <= 0):
+        raise ValueError(f"Invalid {name} value: expected finite, strictly increasing times starting at 0.")
+    return t

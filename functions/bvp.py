@@ -14,11 +14,14 @@ import numpy as np
 import torch
 from scipy.integrate import solve_bvp as _scipy_solve_bvp
 
-from ._checks import check_positive, check_vector
+from ._checks import check_int, check_positive, check_vector
 from .euler_lagrange import first_order_jac, first_order_rhs
 from .objective import Problem
 
-__all__ = ["BVPSolution", "ConvergenceError", "solve_bvp"]
+__all__ = ["TOL_RANGE", "BVPSolution", "ConvergenceError", "solve_bvp"]
+
+#: Tolerances solve_bvp accepts: below 1e-13 float64 residuals cannot converge, above 0.1 nothing is solved.
+TOL_RANGE = (1e-13, 0.1)
 
 
 class ConvergenceError(RuntimeError):
@@ -80,8 +83,9 @@ def solve_bvp(
         n_nodes: initial mesh size (the solver refines it).
         guess: optional callable t -> (theta, theta_dot), arrays of shape (m, d), as a first guess;
             by default the straight line to theta_T (fixed end) or theta0 at rest (free end).
-        tol: relative collocation residual tolerance passed to scipy.
-        max_nodes: largest mesh the solver may build.
+        tol: relative collocation residual tolerance passed to scipy, in [TOL_RANGE[0], TOL_RANGE[1]]
+            (float64 residuals cannot reach below ~1e-13).
+        max_nodes: largest mesh the solver may build, >= n_nodes.
 
     Raises:
         ConvergenceError: scipy did not converge; the message says why and what to try.
@@ -91,9 +95,25 @@ def solve_bvp(
     T = check_positive(T, "T")
     if theta_T is not None:
         theta_T = check_vector(theta_T, "theta_T", d)
-    t = np.linspace(0.0, T, int(n_nodes))
+    tol = check_positive(tol, "tol")
+    if not TOL_RANGE[0] <= tol <= TOL_RANGE[1]:
+        raise ValueError(
+            f"Invalid tol value: {tol:g}; tol must lie in [{TOL_RANGE[0]:g}, {TOL_RANGE[1]:g}] (float64 collocation "
+            "residuals do not get below ~1e-13; use 1e-9 for results, 1e-6 for a quick look)."
+        )
+    n_nodes = check_int(n_nodes, "n_nodes", 2)
+    max_nodes = check_int(max_nodes, "max_nodes", n_nodes)
+    t = np.linspace(0.0, T, n_nodes)
     if guess is not None:
+        if not callable(guess):
+            raise ValueError(f"Invalid guess value: {guess!r}; expected a callable t -> (theta, theta_dot).")
         th_guess, thd_guess = (np.asarray(a, dtype=np.float64) for a in guess(t))
+        for name, arr in (("theta", th_guess), ("theta_dot", thd_guess)):
+            if arr.shape != (t.size, d) or not np.all(np.isfinite(arr)):
+                raise ValueError(
+                    f"Invalid guess: its {name} has shape {arr.shape}; expected finite values of shape "
+                    f"({t.size}, {d}) (one row per time of the mesh of n_nodes = {n_nodes})."
+                )
     elif theta_T is not None:
         th_guess = theta0 + (t / T)[:, None] * (theta_T - theta0)
         thd_guess = np.broadcast_to((theta_T - theta0) / T, th_guess.shape)

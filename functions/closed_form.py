@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_nonnegative, check_positive, check_vector
+from ._checks import check_nonnegative, check_positive, check_positive_array, check_vector
 from .geometry import ROTATION_GENERATOR, DecayDrift, NoDrift, RotationDrift
 from .landscapes import Quadratic
 from .objective import Problem
@@ -45,7 +45,7 @@ def rate(h, gamma: float, eta: float = 1.0, k: float = 1.0, g=1.0, j: float = 0.
     gamma = check_nonnegative(gamma, "gamma")
     eta, k = check_positive(eta, "eta"), check_positive(k, "k")
     j = check_nonnegative(j, "j")
-    c = eta * k * np.asarray(h, dtype=np.float64) / np.asarray(g, dtype=np.float64)
+    c = eta * k * check_positive_array(h, "h (curvature)") / check_positive_array(g, "g (metric)")
     return (j**2 + gamma * j + c) / (np.sqrt((gamma / 2 + j) ** 2 + c) + gamma / 2)
 
 
@@ -56,12 +56,13 @@ def rate_ratio(h1, h2, gamma: float, eta: float = 1.0, k: float = 1.0):
 
 def gd_rate(h, gamma: float, eta: float = 1.0, k: float = 1.0):
     """Short-horizon limit r ~ eta k h / gamma: gradient descent theta_dot = -(eta k / gamma) grad L."""
-    return check_positive(eta, "eta") * check_positive(k, "k") * np.asarray(h) / check_positive(gamma, "gamma")
+    eta_k = check_positive(eta, "eta") * check_positive(k, "k")
+    return eta_k * check_positive_array(h, "h (curvature)") / check_positive(gamma, "gamma")
 
 
 def ballistic_rate(h, eta: float = 1.0, k: float = 1.0):
     """Far-sighted limit gamma -> 0: r = sqrt(eta k h), the ballistic (square-root Newton) rule."""
-    return np.sqrt(check_positive(eta, "eta") * check_positive(k, "k") * np.asarray(h))
+    return np.sqrt(check_positive(eta, "eta") * check_positive(k, "k") * check_positive_array(h, "h (curvature)"))
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,10 @@ def cumulative_objective(problem: Problem, theta0, t=np.inf):
         raise ValueError("Invalid problem: cumulative_objective is derived for f = 0 only.")
     opt = quadratic_optimum(problem, theta0)
     g = np.diag(problem.metric.G)
-    t = np.asarray(t, dtype=np.float64)[..., None]
+    t = np.asarray(t, dtype=np.float64)
+    if np.any(np.isnan(t)) or np.any(t < 0):
+        raise ValueError(f"Invalid t value: {t}; times must be >= 0 (np.inf gives the value function).")
+    t = t[..., None]
     x0_sq = (opt.theta0 - opt.theta_star) ** 2
     growth = -np.expm1(-(problem.gamma + 2 * opt.r) * t)
     return np.sum(g * opt.r * x0_sq * growth, axis=-1) / (2 * problem.eta)

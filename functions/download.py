@@ -40,7 +40,7 @@ def download(dataset: str, root=None, base_url: str | None = None, timeout: floa
             "(cifar10-jpeg is not downloaded: see the README, *Data*)."
         )
     url_base, names = SOURCES[dataset]
-    url_base = base_url or url_base
+    url_base = url_base if base_url is None else base_url
     if urllib.parse.urlsplit(url_base).scheme not in ("http", "https", "file"):
         raise ValueError(
             f"Invalid base_url value: {url_base!r}; expected an http://, https:// or file:// URL of a folder "
@@ -87,7 +87,11 @@ def main(argv=None) -> None:
     parser.add_argument("--root", default=None, help="data folder (default: data/ or $LOSSNAV_DATA)")
     parser.add_argument("--base-url", default=None, help="mirror to use instead of the default")
     args = parser.parse_args(argv)
-    for path in download(args.dataset, args.root, args.base_url):
+    try:
+        paths = download(args.dataset, args.root, args.base_url)
+    except (ValueError, DataError) as err:
+        parser.exit(2, f"{parser.prog}: error: {err}\n")
+    for path in paths:
         print(f"ok  {path}")
 
 

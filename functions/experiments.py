@@ -14,7 +14,7 @@ import argparse
 
 import numpy as np
 
-from .data import DATASETS
+from .data import DATASETS, DataError
 from .optimisers import OPTIMISERS
 from .training import DEVICES, RunConfig, check_device, load_split, train_run
 
@@ -102,6 +102,13 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default="results/training")
     parser.add_argument("--root", default=None, help="data folder (default: data/ or $LOSSNAV_DATA)")
     args = parser.parse_args(argv)
+    try:
+        _run(args)
+    except (ValueError, DataError) as err:  # bad values found after parsing (a subset larger than the data, ...)
+        parser.exit(2, f"{parser.prog}: error: {err}\n")
+
+
+def _run(args) -> None:
     if args.panel == "fig4e":
         lr_sweep(args.dataset or "mnist", range(args.seeds), args.epochs or 1, args.subset, args.device,
                  args.out if args.out != "results/training" else "results/training/lr_sweep", args.root)  # fmt: skip

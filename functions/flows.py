@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 from scipy.integrate import solve_ivp
 
-from ._checks import check_positive, check_vector
+from ._checks import check_positive, check_times, check_vector
 from .bvp import ConvergenceError
 
 __all__ = ["gradient_flow"]
@@ -17,7 +16,7 @@ def gradient_flow(loss, theta0, t, lr: float = 1.0, rtol: float = 1e-10, atol: f
     Args:
         loss: a landscape with ``grad`` (numpy).
         theta0: start, shape (d,).
-        t: increasing output times, starting at 0, shape (m,).
+        t: finite, strictly increasing output times starting at 0, shape (m,), m >= 2.
         lr: the rate eta k / gamma multiplying the gradient, > 0.
 
     Returns:
@@ -25,9 +24,7 @@ def gradient_flow(loss, theta0, t, lr: float = 1.0, rtol: float = 1e-10, atol: f
     """
     theta0 = check_vector(theta0, "theta0", getattr(loss, "dim", None))
     lr = check_positive(lr, "lr")
-    t = np.asarray(t, dtype=np.float64)
-    if t.ndim != 1 or t[0] != 0 or np.any(np.diff(t) <= 0):
-        raise ValueError("Invalid t value: expected increasing times starting at 0.")
+    t = check_times(t, "t")
     sol = solve_ivp(
         lambda _t, th: -lr * loss.grad(th),
         (0.0, t[-1]),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._backend import const_like
-from ._checks import check_nonnegative, check_positive_definite, check_vector
+from ._checks import check_int, check_nonnegative, check_positive_definite, check_vector
 
 __all__ = [
     "Metric",
@@ -119,7 +119,7 @@ class DecayDrift(_LinearDrift):
 
     def __init__(self, j: float, dim: int = 2):
         self.j = check_nonnegative(j, "j")
-        self.dim = int(dim)
+        self.dim = check_int(dim, "dim", 1)
         self.M = -self.j * np.eye(self.dim)
 
     def __repr__(self) -> str:

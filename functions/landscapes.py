@@ -13,7 +13,7 @@ import numpy as np
 
 from ._backend import const_like as _const
 from ._backend import stack_last as _stack
-from ._checks import check_vector
+from ._checks import check_finite, check_positive, check_vector
 
 __all__ = ["DoubleWell", "Quadratic", "schematic_double_well"]
 
@@ -22,7 +22,7 @@ __all__ = ["DoubleWell", "Quadratic", "schematic_double_well"]
 class DoubleWell:
     """Tilted double well of Figure 1b.
 
-    L(theta) = a (theta_1^2 - b)^2 + c theta_2^2 + d theta_1.
+    L(theta) = a (theta_1^2 - b)^2 + c theta_2^2 + d theta_1, with a, b, c > 0 and d finite.
     With d < 0 the well at theta_1 > 0 is the global minimum, the one at theta_1 < 0 a local one.
     """
 
@@ -31,6 +31,13 @@ class DoubleWell:
     c: float = 1.0
     d: float = -0.5
     dim: int = 2
+
+    def __post_init__(self):
+        for name in ("a", "b", "c"):
+            object.__setattr__(self, name, check_positive(getattr(self, name), name))
+        object.__setattr__(self, "d", check_finite(self.d, "d"))
+        if self.dim != 2:
+            raise ValueError(f"Invalid dim value: {self.dim}; the double well is 2-dimensional.")
 
     def __call__(self, theta):
         x, y = theta[..., 0], theta[..., 1]

@@ -19,7 +19,7 @@ import torch
 from scipy.linalg import cholesky, solve_triangular
 from scipy.optimize import minimize
 
-from ._checks import check_positive, check_vector
+from ._checks import check_int, check_positive, check_vector
 from .bvp import ConvergenceError
 from .objective import Problem, discrete_action
 
@@ -104,9 +104,9 @@ def minimise_action(
     theta0 = check_vector(theta0, "theta0", d)
     theta_T = check_vector(theta_T, "theta_T", d)
     T = check_positive(T, "T")
-    n_points = int(n_points)
-    if n_points < 3:
-        raise ValueError(f"Invalid n_points value: {n_points}; need >= 3 (one interior point).")
+    n_points = check_int(n_points, "n_points", 3)
+    gtol = check_positive(gtol, "gtol")
+    max_iter = check_int(max_iter, "max_iter", 1)
     t = np.linspace(0.0, T, n_points)
     if guess is None:
         guess = theta0 + (t[1:-1] / T)[:, None] * (theta_T - theta0)

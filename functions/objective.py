@@ -29,7 +29,7 @@ class Problem:
         gamma: temporal discount rate, >= 0 (1/gamma is the planning horizon).
         eta: learning-rate-like weight of the kinetic term, > 0.
         k: weight of the loss, > 0.
-        metric: constant metric G; the identity when omitted.
+        metric: constant metric G (a ``Metric`` or a symmetric positive-definite matrix); the identity when omitted.
         drift: default dynamics f; none when omitted.
     """
 
@@ -44,14 +44,26 @@ class Problem:
         object.__setattr__(self, "gamma", check_nonnegative(self.gamma, "gamma"))
         object.__setattr__(self, "eta", check_positive(self.eta, "eta"))
         object.__setattr__(self, "k", check_positive(self.k, "k"))
-        dim = int(self.loss.dim)
+        dim = getattr(self.loss, "dim", None)
+        if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1 or not callable(self.loss):
+            raise ValueError(
+                f"Invalid loss: {self.loss!r}; expected a landscape with a dimension dim >= 1 and a __call__ "
+                "(see functions.landscapes)."
+            )
+        dim = int(dim)
         if self.metric is None:
             object.__setattr__(self, "metric", identity_metric(dim))
+        elif not isinstance(self.metric, Metric):  # a matrix: G itself
+            object.__setattr__(self, "metric", Metric(self.metric))
         if self.drift is None:
             object.__setattr__(self, "drift", NoDrift())
         if self.metric.dim != dim:
             raise ValueError(
                 f"Invalid metric shape: G is {self.metric.dim}x{self.metric.dim} but the loss has dimension {dim}."
+            )
+        if not (callable(self.drift) and callable(getattr(self.drift, "jacobian", None))):
+            raise ValueError(
+                f"Invalid drift: {self.drift!r}; expected a drift f with __call__ and jacobian (functions.geometry)."
             )
         if getattr(self.drift, "dim", dim) != dim:
             raise ValueError(f"Invalid drift dimension: {self.drift.dim}; the loss has dimension {dim}.")

@@ -43,6 +43,9 @@ class Ballistic(Optimizer):
         maximize: ascend instead of descend.
         foreach: use the multi-tensor (torch._foreach) implementation; by default when all
             parameters are on CUDA, else the for-loop.
+        check_finite: before updating anything, raise FloatingPointError if any gradient holds NaN or
+            inf. Off by default, as in torch.optim.Adam: then a non-finite gradient silently turns the
+            parameters and the state into NaN/inf (the check costs one reduction per tensor and a sync).
     """
 
     def __init__(
@@ -57,15 +60,18 @@ class Ballistic(Optimizer):
         eps_inside_sqrt: bool = True,
         maximize: bool = False,
         foreach: bool | None = None,
+        check_finite: bool = False,
     ):
-        if not lr >= 0.0:
-            raise ValueError(f"Invalid learning rate: {lr} (must be >= 0)")
-        if not eps >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps} (must be >= 0)")
+        if not 0.0 <= lr < math.inf:
+            raise ValueError(f"Invalid learning rate: {lr} (must be finite and >= 0)")
+        if not 0.0 <= eps < math.inf:
+            raise ValueError(f"Invalid epsilon value: {eps} (must be finite and >= 0)")
+        if len(betas) != 2:
+            raise ValueError(f"Invalid betas value: {betas!r} (must be a pair (beta1, beta2), e.g. (0.0, 0.999))")
         for i, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta} (must be in [0, 1))")
-        if not weight_decay >= 0.0:
+        if not 0.0 <= weight_decay < math.inf:
             raise ValueError(f"Invalid weight_decay value: {weight_decay} (must be >= 0)")
         defaults = {
             "lr": lr,
@@ -76,6 +82,7 @@ class Ballistic(Optimizer):
             "eps_inside_sqrt": eps_inside_sqrt,
             "maximize": maximize,
             "foreach": foreach,
+            "check_finite": check_finite,
         }
         super().__init__(params, defaults)
 
@@ -104,6 +111,14 @@ class Ballistic(Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
+        for i, group in enumerate(self.param_groups):
+            if group.get("check_finite"):
+                bad = [j for j, p in enumerate(group["params"]) if p.grad is not None and not p.grad.isfinite().all()]
+                if bad:
+                    raise FloatingPointError(
+                        f"Non-finite gradient in parameter group {i}, parameters {bad}; nothing was updated. "
+                        "Lower the learning rate, clip gradients, or look for a NaN in the loss."
+                    )
         for group in self.param_groups:
             params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
             self._init_group(group, params, grads, exp_avgs, exp_avg_sqs, steps)

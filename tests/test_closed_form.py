@@ -135,3 +135,24 @@ def test_closed_form_rejects_unsupported():
         cumulative_objective(Problem(Quadratic([1.0, 4.0]), drift=DecayDrift(1.0)), THETA0)
     with pytest.raises(ValueError, match="theta0 shape"):
         quadratic_optimum(Problem(Quadratic([1.0, 4.0])), [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: rate(-1.0, 1.0), r"Invalid h \(curvature\) value: -1.0; every entry must be a finite number > 0"),
+        (lambda: rate(0.0, 1.0), r"Invalid h \(curvature\) value: 0.0"),
+        (lambda: rate(1.0, 1.0, g=0.0), r"Invalid g \(metric\) value: 0.0"),
+        (lambda: rate(1.0, 1.0, g=-2.0), r"Invalid g \(metric\) value"),
+        (lambda: rate_ratio(4.0, 0.0, 1.0), r"Invalid h \(curvature\) value: 0.0"),
+        (lambda: rate_ratio(-4.0, 1.0, 0.0), r"Invalid h \(curvature\) value: -4.0"),
+        (lambda: ballistic_rate(-1.0), r"Invalid h \(curvature\) value: -1.0"),
+        (lambda: ballistic_rate(np.array([1.0, np.nan])), r"Invalid h \(curvature\) value"),
+        (lambda: gd_rate(0.0, 1.0), r"Invalid h \(curvature\) value"),
+        (lambda: cumulative_objective(Problem(Quadratic([1.0])), [1.0], -1.0), "Invalid t value.*must be >= 0"),
+        (lambda: cumulative_objective(Problem(Quadratic([1.0])), [1.0], np.nan), "Invalid t value"),
+    ],
+)
+def test_closed_forms_refuse_bad_values(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

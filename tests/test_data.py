@@ -227,3 +227,15 @@ def test_real_mnist_with_recompressed_training_images():
     assert torch.bincount(labels).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     test_images, test_labels = D.load_idx_dataset("mnist", train=False, root=SHARED_DATA)
     assert test_images.shape == (10000, 28, 28) and test_labels[:5].tolist() == [7, 2, 1, 0, 4]
+
+
+@pytest.mark.parametrize("base_url", ["not-a-url", "ftp://example.org/mnist", ""])
+def test_download_refuses_a_base_url_that_is_not_a_url(tmp_path, capsys, base_url):
+    from functions.download import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["mnist", "--root", str(tmp_path), "--base-url", base_url])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Invalid base_url value" in err and "http://, https:// or file:// URL" in err and "Traceback" not in err
+    assert not (tmp_path / "mnist").exists(), "nothing created"

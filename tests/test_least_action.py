@@ -48,7 +48,7 @@ def test_multi_step_path_reaches_global_basin(bvp_path):
 
 def test_bvp_raises_when_it_cannot_converge():
     with pytest.raises(ConvergenceError, match="max_nodes"):
-        solve_bvp(PROBLEM, THETA0, T, THETA_T, max_nodes=60, tol=1e-12)
+        solve_bvp(PROBLEM, THETA0, T, THETA_T, n_nodes=30, max_nodes=60, tol=1e-12)
 
 
 def test_minimise_action_raises_when_it_cannot_converge():
@@ -74,3 +74,17 @@ def test_solvers_reject_bad_input(kwargs, match):
     if "n_points" not in kwargs:
         with pytest.raises(ValueError, match=match):
             solve_bvp(PROBLEM, args["theta0"], args["T"], args["theta_T"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"gtol": -1e-8}, "Invalid gtol value: -1e-08; gtol must be > 0"),
+        ({"gtol": float("nan")}, "Invalid gtol value: nan"),
+        ({"max_iter": 0}, "Invalid max_iter value: 0"),
+        ({"n_points": 10.5}, "Invalid n_points value: 10.5; expected an integer"),
+    ],
+)
+def test_minimise_action_refuses_bad_tolerances(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        minimise_action(PROBLEM, THETA0, THETA_T, T, **kwargs)

@@ -76,3 +76,34 @@ def test_problem_rejects_bad_input(kwargs, match):
 def test_discrete_action_rejects_bad_input(path, T, match):
     with pytest.raises(ValueError, match=match):
         discrete_action(Problem(Quadratic([1.0, 1.0])), path, T)
+
+
+def test_problem_accepts_a_matrix_as_metric():
+    p = Problem(Quadratic([1.0, 2.0]), metric=np.diag([2.0, 3.0]))
+    np.testing.assert_array_equal(p.metric.G, np.diag([2.0, 3.0]))
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: Quadratic([]), r"Invalid h shape: \(0,\); expected a non-empty 1-D vector"),
+        (lambda: Quadratic([1.0, np.nan]), "Invalid h value.*finite"),
+        (lambda: Quadratic([1.0], [np.inf]), "Invalid mu value.*finite"),
+        (lambda: DoubleWell(a=np.nan), "Invalid a value: nan; expected a finite number"),
+        (lambda: DoubleWell(d=np.inf), "Invalid d value: inf"),
+        (lambda: DoubleWell(b=-1.0), "Invalid b value: -1.0; b must be > 0"),
+        (
+            lambda: Problem(Quadratic([1.0]), metric=np.zeros((0, 0))),
+            r"Invalid G shape: \(0, 0\); expected a non-empty",
+        ),
+        (lambda: Problem(Quadratic([1.0, 1.0]), metric=np.eye(3)), "Invalid metric shape: G is 3x3"),
+        (lambda: Problem(Quadratic([1.0]), metric=[[-1.0]]), "must be positive definite"),
+        (lambda: Problem(Quadratic([1.0, 1.0]), drift=DecayDrift(0.5, dim=0)), "Invalid dim value: 0; dim must be"),
+        (lambda: Problem(Quadratic([1.0, 1.0]), drift="rotation"), "Invalid drift: 'rotation'"),
+        (lambda: Problem(lambda th: 0.0), "Invalid loss.*dimension dim >= 1"),
+        (lambda: Problem(Quadratic([1.0]), gamma=np.nan), "Invalid gamma value: nan"),
+    ],
+)
+def test_bad_problems_are_refused(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()

@@ -140,6 +140,11 @@ def test_closure_and_scheduler_and_param_groups():
         ({"betas": (1.0, 0.9)}, "Invalid beta parameter at index 0"),
         ({"betas": (0.0, -0.1)}, "Invalid beta parameter at index 1"),
         ({"weight_decay": -0.1}, "Invalid weight_decay value"),
+        ({"lr": float("inf")}, r"Invalid learning rate: inf \(must be finite and >= 0\)"),
+        ({"lr": float("nan")}, "Invalid learning rate: nan"),
+        ({"eps": float("inf")}, "Invalid epsilon value: inf"),
+        ({"betas": (0.9,)}, r"Invalid betas value: \(0.9,\) \(must be a pair"),
+        ({"betas": (0.0, 0.9, 0.99)}, "Invalid betas value"),
     ],
 )
 def test_invalid_hyperparameters(kwargs, match):
@@ -174,3 +179,25 @@ def test_converges_on_quadratic_and_rosenbrock(foreach):
             ((1 - xy[0]) ** 2 + 100 * (xy[1] - xy[0] ** 2) ** 2).backward()
             opt.step()
         torch.testing.assert_close(xy.detach(), torch.tensor([1.0, 1.0]), atol=1e-2, rtol=0)
+
+
+@pytest.mark.parametrize("foreach", [False, True])
+def test_check_finite_refuses_non_finite_gradients_before_any_update(foreach):
+    a, b = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2))
+    opt = Ballistic([a, b], lr=0.1, foreach=foreach, check_finite=True)
+    a.grad, b.grad = torch.ones(3), torch.tensor([1.0, float("nan")])
+    with pytest.raises(FloatingPointError, match=r"Non-finite gradient in parameter group 0, parameters \[1\]"):
+        opt.step()
+    assert torch.equal(a, torch.ones(3)) and torch.equal(b.detach(), torch.ones(2)) and not opt.state, "nothing updated"
+    b.grad = torch.ones(2)
+    opt.step()
+    assert torch.all(a < 1) and torch.all(b < 1)
+
+
+def test_without_check_finite_a_nan_gradient_propagates_like_torch_adam():
+    """Documented default (as torch.optim.Adam): no check, the NaN reaches the parameter and the state."""
+    p = torch.nn.Parameter(torch.ones(2))
+    opt = Ballistic([p], lr=0.1)
+    p.grad = torch.tensor([float("nan"), 1.0])
+    opt.step()
+    assert torch.isnan(p[0]) and torch.isnan(opt.state[p]["exp_avg_sq"][0]) and torch.isfinite(p[1])
