@@ -8,6 +8,8 @@ import numpy as np
 
 __all__ = [
     "check_finite",
+    "check_in_box",
+    "check_range",
     "check_int",
     "check_nonnegative",
     "check_positive_array",
@@ -117,3 +119,24 @@ def check_times(t, name: str = "t", min_points: int = 2) -> np.ndarray:
     if not np.all(np.isfinite(t)) or t[0] != 0 or np.any(np.diff(t) <= 0):
         raise ValueError(f"Invalid {name} value: expected finite, strictly increasing times starting at 0.")
     return t
+
+
+def check_range(value, name: str, positive: bool = False) -> tuple[float, float]:
+    """Return ``value`` as (lo, hi) with lo < hi, both finite (and > 0 when ``positive``), or raise ValueError."""
+    arr = check_vector(value, name, 2)
+    if not arr[0] < arr[1] or (positive and arr[0] <= 0):
+        need = "0 < lo < hi" if positive else "lo < hi"
+        raise ValueError(f"Invalid {name} value: ({arr[0]:g}, {arr[1]:g}); expected (lo, hi) with {need}.")
+    return float(arr[0]), float(arr[1])
+
+
+def check_in_box(point, name: str, box, box_name: str) -> np.ndarray:
+    """Return the 2-D ``point`` if it lies in ``box`` = (x_min, x_max, y_min, y_max), else raise ValueError."""
+    point = check_vector(point, name, 2)
+    x0, x1, y0, y1 = (float(b) for b in box)
+    if not (x0 <= point[0] <= x1 and y0 <= point[1] <= y1):
+        raise ValueError(
+            f"Invalid {name} value: ({point[0]:g}, {point[1]:g}) lies outside the drawn area {box_name} = "
+            f"[{x0:g}, {x1:g}] x [{y0:g}, {y1:g}]; move it inside or enlarge {box_name}."
+        )
+    return point

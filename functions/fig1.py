@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._checks import check_in_box, check_int, check_positive
 from .bvp import BVPSolution, solve_bvp
 from .flows import gradient_flow
 from .landscapes import DoubleWell, schematic_double_well
@@ -18,7 +19,7 @@ from .least_action import LeastActionPath, minimise_action
 from .objective import Problem, kinetic_per_step
 from .plotting import Panel, loss_heatmap
 
-__all__ = ["Fig1Data", "basin", "compute", "headline", "panels"]
+__all__ = ["Fig1Data", "basin", "check_parameters", "compute", "headline", "panels"]
 
 MULTI, ONE, START = "#1a9850", "#c0392b", "black"
 
@@ -32,6 +33,17 @@ class Fig1Data:
     bvp: BVPSolution
     one_t: np.ndarray
     one_theta: np.ndarray
+
+
+def check_parameters(a, b, c, d, gamma, eta, k, T, n_points, theta0, theta_T, t_one_step, plot_lim) -> None:
+    """Validate the notebook's parameters before any computation; ValueError names the parameter and its range."""
+    Problem(DoubleWell(a=a, b=b, c=c, d=d), gamma=gamma, eta=eta, k=k)
+    check_positive(T, "T")
+    check_int(n_points, "N_POINTS", 3)
+    check_positive(t_one_step, "T_ONE_STEP")
+    lim = check_positive(plot_lim, "PLOT_LIM")
+    for name, point in (("THETA0", theta0), ("THETA_T", theta_T)):
+        check_in_box(point, name, (-lim, lim, -lim, lim), "[-PLOT_LIM, PLOT_LIM]^2")
 
 
 def compute(problem: Problem, theta0, theta_T, T: float, n_points: int, t_one_step: float, n_one_step: int = 401):

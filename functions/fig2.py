@@ -12,6 +12,7 @@ import pathlib
 
 import numpy as np
 
+from ._checks import check_in_box, check_int, check_positive, check_positive_array, check_range, check_vector
 from .bvp import solve_bvp
 from .closed_form import quadratic_optimum, rate_ratio
 from .landscapes import Quadratic
@@ -22,6 +23,7 @@ from .training import PROTOCOLS
 
 __all__ = [
     "PUBLISHED_CURVES",
+    "check_parameters",
     "confirm",
     "load_runs",
     "measured_rate_ratio",
@@ -49,6 +51,38 @@ DATASET_NAMES = {
 #: The paper's dataset per protocol, and which published curves a dataset is compared with.
 PAPER_DATASET = {"mlp": "mnist", "cnn": "cifar10"}
 PUBLISHED_KEY = {"mnist": "mnist", "cifar10": "cifar10", "cifar10-jpeg": "cifar10"}
+
+
+def check_parameters(gammas, eta, k, h_1d, mu_1d, theta0_1d, T_1d, h_2d, mu_2d, theta0_2d, T_2d, lim_2d,
+                     ratio_range, ratio_checks, bvp_margin, train, training_dir, datasets, seeds, epochs,
+                     close) -> None:  # fmt: skip
+    """Validate the notebook's parameters before any computation or file is written (ValueError names the parameter
+    and its range; FileNotFoundError when ``train`` is False and a panel has no cached runs)."""
+    if not isinstance(gammas, list | tuple) or not 1 <= len(gammas) <= len(GAMMA_COLORS):
+        raise ValueError(f"Invalid GAMMAS value: {gammas!r}; expected a list of 1 to {len(GAMMA_COLORS)} rates >= 0.")
+    problems(h_1d, mu_1d, gammas, eta, k)
+    problems(h_2d, mu_2d, gammas, eta, k)
+    check_vector(theta0_1d, "THETA0_1D", len(h_1d))
+    check_vector(h_2d, "H_2D", 2)
+    x0, x1, y0, y1 = check_vector(lim_2d, "LIM_2D", 4)
+    check_range((x0, x1), "LIM_2D x range")
+    check_range((y0, y1), "LIM_2D y range")
+    check_in_box(theta0_2d, "THETA0_2D", lim_2d, "LIM_2D")
+    for name, value in (("T_1D", T_1d), ("T_2D", T_2d), ("BVP_MARGIN", bvp_margin)):
+        check_positive(value, name)
+    check_range(ratio_range, "RATIO_RANGE", positive=True)
+    check_positive_array(check_vector(ratio_checks, "RATIO_CHECKS"), "RATIO_CHECKS")
+    for letter, model, dataset, n_seeds, n_epochs, tol in zip("ef", ("mlp", "cnn"), datasets, seeds, epochs, close,
+                                                              strict=True):  # fmt: skip
+        if dataset not in DATASET_NAMES:
+            raise ValueError(
+                f"Invalid DATASET_{letter.upper()} value: {dataset!r}; expected one of {', '.join(DATASET_NAMES)}."
+            )
+        check_int(n_seeds, f"SEEDS_{letter.upper()}", 1)
+        check_int(n_epochs, f"EPOCHS_{letter.upper()}", 1)
+        check_positive(tol, f"CLOSE_{letter.upper()}")
+        if not train:
+            require_runs(training_dir, dataset, model)
 
 
 def problems(h, mu, gammas, eta: float, k: float) -> dict[float, Problem]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._checks import check_in_box, check_positive, check_vector
 from .bvp import BVPSolution, solve_bvp
 from .closed_form import QuadraticOptimum, quadratic_optimum
 from .geometry import DecayDrift, RotationDrift, diagonal_metric
@@ -19,7 +20,7 @@ from .landscapes import Quadratic
 from .objective import Problem
 from .plotting import Panel, loss_heatmap
 
-__all__ = ["Fig3Case", "compute", "headline", "panels", "problems"]
+__all__ = ["Fig3Case", "check_parameters", "compute", "headline", "panels", "problems"]
 
 END, MINIMUM = "orange", "red"
 
@@ -33,6 +34,17 @@ class Fig3Case:
     optimum: QuadraticOptimum
     bvp: BVPSolution
     has_drift: bool
+
+
+def check_parameters(h, mu, theta0, gamma, eta, k, T, g, q, j, bvp_margin, plot_lim) -> None:
+    """Validate the notebook's parameters before any computation; ValueError names the parameter and its range."""
+    check_vector(h, "H", 2)
+    problems(h, mu, gamma, eta, k, g, q, j)  # validates the loss, metric, drifts and weights
+    check_positive(T, "T")
+    check_positive(bvp_margin, "BVP_MARGIN")
+    lim = check_positive(plot_lim, "PLOT_LIM")
+    for name, point in (("THETA0", theta0), ("MU", mu)):
+        check_in_box(point, name, (-lim, lim, -lim, lim), "[-PLOT_LIM, PLOT_LIM]^2")
 
 
 def problems(h, mu, gamma, eta, k, g, q, j) -> dict[str, tuple[str, Problem, bool]]:

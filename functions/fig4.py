@@ -12,6 +12,15 @@ import pathlib
 
 import numpy as np
 
+from ._checks import (
+    check_finite,
+    check_in_box,
+    check_int,
+    check_positive,
+    check_positive_array,
+    check_range,
+    check_vector,
+)
 from .beliefs import beta1_from_noise_ratio, ema, kalman_filter, running_curvature, steady_state_gain
 from .closed_form import quadratic_optimum, rate_ratio
 from .fig2 import DATASET_NAMES
@@ -22,6 +31,7 @@ from .optimisers import OPTIMISERS
 from .plotting import OPTIMISER_STYLE, Panel, loss_heatmap
 
 __all__ = [
+    "check_parameters",
     "curvature_belief",
     "gradient_belief",
     "load_lr_sweep",
@@ -35,6 +45,58 @@ __all__ = [
 ]
 
 GAMMA_STYLE = {0.0: "#29b6f6", 10.0: "0.45"}
+
+
+def check_parameters(q, sigma2, trace_steps, transient, rho_range, n_params, n_samples, scale_range, h_ratios, sigma,
+                     beta2, rate_settings, rate_steps, rate_seeds, h_2d, theta0_2d, lim_2d, traj_lrs, traj_steps,
+                     traj_seeds, gammas_2d, train, lr_sweep_dir, sweep_dataset, sweep_seeds, sweep_epochs, cs,
+                     rho_grid) -> None:  # fmt: skip
+    """Validate the notebook's parameters before any computation or file is written (ValueError names the parameter
+    and its range; FileNotFoundError when ``train`` is False and panel e has no cached sweep)."""
+    check_positive(q, "Q")
+    check_positive(sigma2, "SIGMA2")
+    trace_steps = check_int(trace_steps, "TRACE_STEPS", 2)
+    check_int(transient, "TRANSIENT", 0, trace_steps - 1)
+    check_range(rho_range, "RHO_RANGE", positive=True)
+    check_int(n_params, "N_PARAMS", 1)
+    check_int(n_samples, "N_SAMPLES", 1)
+    check_range(scale_range, "SCALE_RANGE", positive=True)
+    check_positive_array(check_vector(h_ratios, "H_RATIOS"), "H_RATIOS")
+    check_positive(sigma, "SIGMA")
+    if not 0.0 <= check_finite(beta2, "BETA2") < 1.0:
+        raise ValueError(f"Invalid BETA2 value: {beta2}; BETA2 must lie in [0, 1).")
+    rate_steps = check_int(rate_steps, "RATE_STEPS", 2)
+    for name, settings in (("RATE_SETTINGS", rate_settings), ("TRAJ_LRS", traj_lrs)):
+        if not isinstance(settings, dict) or not settings or set(settings) - set(OPTIMISERS):
+            raise ValueError(f"Invalid {name} value: {settings!r}; expected a dict keyed by some of {OPTIMISERS}.")
+    for name, (lr, start) in rate_settings.items():
+        check_positive(lr, f"RATE_SETTINGS[{name!r}] learning rate")
+        check_int(start, f"RATE_SETTINGS[{name!r}] first fitted step", 0, rate_steps - 2)
+    for name, lr in traj_lrs.items():
+        check_positive(lr, f"TRAJ_LRS[{name!r}]")
+    for name, value in (("RATE_SEEDS", rate_seeds), ("TRAJ_STEPS", traj_steps), ("TRAJ_SEEDS", traj_seeds),
+                        ("SWEEP_SEEDS", sweep_seeds), ("SWEEP_EPOCHS", sweep_epochs)):  # fmt: skip
+        check_int(value, name, 1)
+    check_positive_array(check_vector(h_2d, "H_2D", 2), "H_2D")
+    x0, x1, y0, y1 = check_vector(lim_2d, "LIM_2D", 4)
+    check_range((x0, x1), "LIM_2D x range")
+    check_range((y0, y1), "LIM_2D y range")
+    check_in_box(theta0_2d, "THETA0_2D", lim_2d, "LIM_2D")
+    gammas = check_vector(gammas_2d, "GAMMAS_2D")
+    if np.any(gammas < 0) or len(gammas) > len(GAMMA_STYLE) or set(gammas.tolist()) - set(GAMMA_STYLE):
+        raise ValueError(
+            f"Invalid GAMMAS_2D value: {gammas_2d!r}; expected some of {sorted(GAMMA_STYLE)} (drawn styles)."
+        )
+    cs = check_vector(cs, "CS")
+    if np.any(cs < 0) or np.any(cs > 1):
+        raise ValueError(f"Invalid CS value: {cs.tolist()}; task correlations must lie in [0, 1].")
+    rho = check_vector(rho_grid, "RHO_GRID")
+    if rho.size < 2 or np.any(rho < 0) or np.any(rho > 1):
+        raise ValueError("Invalid RHO_GRID value: expected at least 2 reset fractions in [0, 1].")
+    if sweep_dataset not in DATASET_NAMES:
+        raise ValueError(f"Invalid SWEEP_DATASET value: {sweep_dataset!r}; expected one of {', '.join(DATASET_NAMES)}.")
+    if not train:
+        require_lr_sweep(lr_sweep_dir, sweep_dataset)
 
 
 def gradient_belief(q: float, sigma2: float, steps: int, seed: int, P0_diffuse: float) -> dict:

@@ -50,3 +50,19 @@ def test_basin_classification():
 
 def test_panels_match_results(data, tmp_path):
     assert_panels_match(fig1.panels(data, P["plot_lim"]), "fig1", tmp_path)
+
+
+def test_check_parameters_refuses_what_cannot_be_drawn():
+    good = {"a": 1.0, "b": 1.0, "c": 1.0, "d": -0.5, "gamma": 0.1, "eta": 1.0, "k": 1.0, "T": 4.0, "n_points": 50,
+            "theta0": [-0.6, 0.55], "theta_T": [1.0625, 0.0], "t_one_step": 8.0, "plot_lim": 1.5}  # fmt: skip
+    fig1.check_parameters(**good)
+    for change, match in (
+        ({"plot_lim": -1.5}, "Invalid PLOT_LIM value: -1.5"),
+        ({"theta_T": [1.6, 0.0]}, r"Invalid THETA_T value: \(1.6, 0\) lies outside"),
+        ({"n_points": 2}, "Invalid N_POINTS value: 2"),
+        ({"gamma": -1.0}, "Invalid gamma value: -1.0"),
+        ({"a": float("nan")}, "Invalid a value: nan"),
+        ({"t_one_step": 0.0}, "Invalid T_ONE_STEP value"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            fig1.check_parameters(**(good | change))

@@ -162,3 +162,31 @@ def test_missing_runs_stop_with_the_command(tmp_path):
         fig2.require_runs(tmp_path, "cifar10-jpeg", "cnn")
     with pytest.raises(ValueError, match="Invalid dataset value: 'cifar'"):
         fig2.require_runs(tmp_path, "cifar", "cnn")
+
+
+def _fig2_parameters(**changes):
+    good = {"gammas": [0.0, 1.0, 10.0], "eta": 1.0, "k": 1.0, "h_1d": [1.0], "mu_1d": [1.0], "theta0_1d": [0.0],
+            "T_1d": 10.0, "h_2d": [1 / 9, 1.0], "mu_2d": [0.0, 0.0], "theta0_2d": [-3.0, -3.0], "T_2d": 500.0,
+            "lim_2d": (-4.0, 0.5, -3.2, 0.5), "ratio_range": (0.01, 4.0), "ratio_checks": [0.25, 1.0, 4.0],
+            "bvp_margin": 20.0, "train": False, "training_dir": ROOT / "results" / "training",
+            "datasets": ("mnist", "cifar10-jpeg"), "seeds": (3, 1), "epochs": (10, 5),
+            "close": (0.005, 0.01)}  # fmt: skip
+    return good | changes
+
+
+def test_check_parameters_refuses_what_cannot_make_sense(tmp_path):
+    fig2.check_parameters(**_fig2_parameters())
+    for change, error, match in (
+        ({"gammas": []}, ValueError, r"Invalid GAMMAS value: \[\]"),
+        ({"gammas": [0.0, 1, 2, 3, 4, 5]}, ValueError, "expected a list of 1 to 5"),
+        ({"gammas": [-1.0]}, ValueError, "Invalid gamma value: -1.0"),
+        ({"theta0_2d": [-5.0, -3.0]}, ValueError, r"THETA0_2D value: \(-5, -3\) lies outside the drawn area LIM_2D"),
+        ({"lim_2d": (1.0, 0.5, -3.2, 0.5)}, ValueError, r"Invalid LIM_2D x range value: \(1, 0.5\)"),
+        ({"ratio_range": (0.0, 4.0)}, ValueError, "Invalid RATIO_RANGE value"),
+        ({"datasets": ("mnist", "cifar")}, ValueError, "Invalid DATASET_F value: 'cifar'"),
+        ({"seeds": (0, 1)}, ValueError, "Invalid SEEDS_E value: 0"),
+        ({"training_dir": tmp_path}, FileNotFoundError, "No cached MLP runs on mnist"),
+    ):
+        with pytest.raises(error, match=match):
+            fig2.check_parameters(**_fig2_parameters(**change))
+    fig2.check_parameters(**_fig2_parameters(training_dir=tmp_path, train=True))  # retraining needs no cached runs

@@ -49,3 +49,20 @@ def test_claims(cases):
 
 def test_panels_match_results(cases, tmp_path):
     assert_panels_match(fig3.panels(cases, P["T"], P["plot_lim"]), "fig3", tmp_path)
+
+
+def test_check_parameters_refuses_what_cannot_be_drawn():
+    good = {"h": [4.0, 4.0], "mu": [0.0, -0.5], "theta0": [1.5, 1.5], "gamma": 0.0, "eta": 1.0, "k": 1.0, "T": 100.0,
+            "g": [0.02, 1.0], "q": 10.0, "j": 10.0, "bvp_margin": 20.0, "plot_lim": 2.0}  # fmt: skip
+    fig3.check_parameters(**good)
+    for change, match in (
+        ({"plot_lim": 0.0}, "Invalid PLOT_LIM value: 0.0"),
+        ({"theta0": [1.5, 2.5]}, r"Invalid THETA0 value: \(1.5, 2.5\) lies outside"),
+        ({"mu": [3.0, 0.0]}, r"Invalid MU value: \(3, 0\) lies outside"),
+        ({"h": [4.0, 4.0, 4.0]}, r"Invalid H shape: \(3,\); expected \(2,\)"),
+        ({"g": [0.0, 1.0]}, "Invalid g value"),
+        ({"q": -1.0}, "Invalid q value: -1.0"),
+        ({"bvp_margin": 0.0}, "Invalid BVP_MARGIN value"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            fig3.check_parameters(**(good | change))

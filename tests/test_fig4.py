@@ -72,3 +72,26 @@ def test_resets():
     np.testing.assert_allclose(out["measured_fraction"], 1 - np.asarray(P["cs"]), atol=0.02)
     assert np.all(out["belief"] <= np.minimum(out["none"], out["full"]) + 1e-12)
     assert_close_tree(rounded(out), N["resets"], rtol=1e-5, atol=1e-8)
+
+
+def test_check_parameters_refuses_what_cannot_make_sense(tmp_path):
+    good = {name: P[name] for name in ("q", "sigma2", "trace_steps", "transient", "rho_range", "n_params", "n_samples",
+            "scale_range", "h_ratios", "sigma", "beta2", "rate_settings", "rate_steps", "rate_seeds", "h_2d",
+            "theta0_2d", "lim_2d", "traj_lrs", "traj_steps", "traj_seeds", "gammas_2d", "lr_sweep_dir",
+            "sweep_dataset", "cs", "rho_grid")}  # fmt: skip
+    good |= {"train": False, "lr_sweep_dir": ROOT / P["lr_sweep_dir"], "sweep_seeds": 2, "sweep_epochs": 1}
+    fig4.check_parameters(**good)
+    for change, error, match in (
+        ({"transient": 400}, ValueError, "Invalid TRANSIENT value: 400; TRANSIENT must be an integer >= 0 and <= 399"),
+        ({"beta2": 1.0}, ValueError, r"Invalid BETA2 value: 1.0; BETA2 must lie in \[0, 1\)"),
+        ({"rate_settings": {"lion": (1e-3, 0)}}, ValueError, "Invalid RATE_SETTINGS value"),
+        ({"rate_settings": {"sgd": (2e-4, 5000)}}, ValueError, "first fitted step value: 5000"),
+        ({"h_ratios": []}, ValueError, r"Invalid H_RATIOS shape: \(0,\)"),
+        ({"theta0_2d": [-4.0, -3.0]}, ValueError, "THETA0_2D value: .* lies outside the drawn area LIM_2D"),
+        ({"gammas_2d": [0.0, 5.0]}, ValueError, "Invalid GAMMAS_2D value"),
+        ({"cs": [0.5, 1.5]}, ValueError, r"Invalid CS value: \[0.5, 1.5\]"),
+        ({"rho_grid": [0.5]}, ValueError, "Invalid RHO_GRID value"),
+        ({"lr_sweep_dir": tmp_path}, FileNotFoundError, "No cached learning-rate sweep on mnist"),
+    ):
+        with pytest.raises(error, match=match):
+            fig4.check_parameters(**(good | change))

@@ -7,10 +7,12 @@ its results for the new values.
 
 import json
 import pathlib
+import re
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -38,4 +40,24 @@ def test_notebook_runs_with_edited_parameters(tmp_path, notebook, stem, override
     stored = json.loads((tmp_path / "results" / f"{stem}.json").read_text())
     for key, value in expected.items():
         assert stored["parameters"][key] == value
-    assert (tmp_path / "fig_images").iterdir(), "composed figure written"
+    composed = pathlib.Path(notebook).stem
+    assert sorted(p.name for p in (tmp_path / "fig_images").iterdir()) == [f"{composed}.pdf", f"{composed}.png"]
+
+
+BAD = [
+    ("fig1-overview.ipynb", "PLOT_LIM = -1.5", r"Invalid PLOT_LIM value: -1.5; PLOT_LIM must be > 0"),
+    ("fig1-overview.ipynb", "THETA0 = [2.0, 0.0]", r"Invalid THETA0 value: \(2.0, 0.0\) lies outside the drawn area"),
+    ("fig2-momentum.ipynb", "GAMMAS = []", r"Invalid GAMMAS value: \[\]; expected a list of 1 to 5 rates"),
+    ("fig2-momentum.ipynb", "TRAINING_DIR = 'no-runs-here'", r"No cached MLP runs on mnist in no-runs-here/"),
+    ("fig3-nongrad.ipynb", "THETA0 = [1.5, 2.5]", r"Invalid THETA0 value: \(1.5, 2.5\) lies outside"),
+    ("fig4-adam.ipynb", "SWEEP_DATASET = 'fashion-mnist'", r"No cached learning-rate sweep on fashion-mnist"),
+]
+
+
+@pytest.mark.parametrize(("notebook", "overrides", "match"), BAD, ids=[f"{b[0][:4]}: {b[1]}" for b in BAD])
+def test_bad_parameters_stop_in_the_check_cell_before_anything_is_written(tmp_path, notebook, overrides, match):
+    with pytest.raises(CellExecutionError) as err:
+        run_with(notebook, overrides, tmp_path)
+    assert re.search(match, str(err.value))
+    assert "check_parameters" in str(err.value), "raised by the check cell right after the parameters"
+    assert not (tmp_path / "results").exists() and not (tmp_path / "fig_images").exists(), "nothing written"
