@@ -8,12 +8,15 @@ two can never disagree.
 from __future__ import annotations
 
 import pathlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import QuadMesh
 
 from .results_io import atomic_path
 
@@ -24,6 +27,8 @@ __all__ = [
     "compose",
     "loss_heatmap",
     "render_panel",
+    "quantise",
+    "quantise_figure",
     "save_figure",
     "save_panels",
 ]
@@ -120,15 +125,78 @@ def compose(panels: dict[str, Panel], width_ratios=None, figsize=(12, 3.2), lett
     return fig
 
 
+def quantise(values):
+    """``values`` rounded to float32 precision (24-bit mantissa, ~7 significant digits), as float64.
+
+    Computed data differ between CPUs in their last bits (SIMD kernels of numpy, OpenBLAS and torch
+    sum and exponentiate in different orders); a drawn coordinate that differs in its 16th digit can
+    still flip an anti-aliased pixel, a PDF number or an SVG id. Rounding to float32 maps both
+    versions to the same number unless they straddle a float32 rounding boundary (probability about
+    2^-29 per value for last-bit noise), and is far below anything visible.
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    return arr.astype(np.float32).astype(np.float64)
+
+
+def quantise_figure(fig) -> None:
+    """Quantise, in place, everything drawn in ``fig`` that comes from data: line and collection coordinates,
+    colour arrays, images, text positions in data coordinates, and the axes limits (computed now)."""
+    for ax in fig.findobj(Axes):
+        for line in ax.get_lines():
+            line.set_data(quantise(line.get_xdata()), quantise(line.get_ydata()))
+        for coll in ax.collections:
+            if isinstance(coll, QuadMesh):
+                coll._coordinates = quantise(coll._coordinates)  # no public setter
+            elif getattr(coll, "_vec", None) is None:  # 2-D collections (3-D ones are analytic)
+                for path in coll.get_paths():
+                    if not path.readonly:  # read-only paths are markers, not data
+                        path.vertices = quantise(path.vertices)
+                coll.stale = True
+            offsets = coll.get_offsets()
+            if offsets is not None and len(offsets):
+                coll.set_offsets(quantise(offsets))
+            if coll.get_array() is not None:
+                coll.set_array(quantise(coll.get_array()))
+        for image in ax.get_images():
+            image.set_data(quantise(image.get_array()))
+        for text in ax.texts:
+            if text.get_transform() == ax.transData:
+                text.set_position(quantise(text.get_position()))
+        if ax.name != "3d":
+            ax.set_xlim(quantise(ax.get_xlim()))
+            ax.set_ylim(quantise(ax.get_ylim()))
+
+
+_SVG_ID = re.compile(r'id="([A-Za-z]+[0-9a-f]{8,})"')
+
+
+def _stable_svg_ids(path: pathlib.Path) -> None:
+    """Rename the hashed ids of an SVG (clip paths, glyphs, markers) to sequential ones in order of appearance,
+    so that the file does not depend on the exact floats behind matplotlib's id hashes."""
+    text = path.read_text()
+    mapping = {}
+    for old in _SVG_ID.findall(text):
+        mapping.setdefault(old, f"{old.rstrip('0123456789abcdef') or 'id'}{len(mapping) + 1}")
+    if mapping:
+        pattern = re.compile("|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True)))
+        text = pattern.sub(lambda m: mapping[m.group(0)], text)
+    path.write_text(text)
+
+
 def save_figure(fig, stem, formats=("png", "svg", "pdf")) -> list[pathlib.Path]:
-    """Save ``fig`` as stem.png/.svg/.pdf, byte-stable (no dates or versions), each atomically."""
+    """Save ``fig`` as stem.png/.svg/.pdf, each atomically and byte-stable: no dates or versions, drawn data
+    quantised (``quantise_figure``) so that last-bit differences between CPUs cannot reach the bytes, and SVG
+    ids numbered in order of appearance."""
     stem = pathlib.Path(stem)
     written = []
     with mpl.rc_context(STYLE):
+        quantise_figure(fig)
         for fmt in formats:
             path = stem.with_suffix(f".{fmt}")
             with atomic_path(path) as tmp:
                 fig.savefig(tmp, format=fmt, metadata=_METADATA[fmt])
+                if fmt == "svg":
+                    _stable_svg_ids(tmp)
             written.append(path)
     return written
 

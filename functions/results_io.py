@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["atomic_path", "fmt_point", "fmt_small", "read_json", "rounded", "write_json"]
+__all__ = ["NOISE_FLOOR", "atomic_path", "fmt_point", "fmt_small", "read_json", "rounded", "write_json"]
 
 
 @contextmanager
@@ -33,22 +33,30 @@ def atomic_path(path, suffix: str | None = None):
         raise
 
 
-def rounded(value, digits: int = 6):
-    """Round floats to ``digits`` significant digits, recursively through dicts, lists and arrays."""
+#: Absolute noise floor of stored numbers: magnitudes below it are round-off (solver residuals, e^{-rt} at
+#: large t, differences of equal quantities) that change with the CPU's vector kernels, and are stored as 0.
+NOISE_FLOOR = 1e-9
+
+
+def rounded(value, digits: int = 6, floor: float = NOISE_FLOOR):
+    """Round floats to ``digits`` significant digits, and those with |x| < ``floor`` to 0, recursively through
+    dicts, lists and arrays. Six digits and the 1e-9 floor keep stored results identical across CPUs."""
     if isinstance(value, dict):
-        return {str(k): rounded(v, digits) for k, v in value.items()}
+        return {str(k): rounded(v, digits, floor) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [rounded(v, digits) for v in value]
+        return [rounded(v, digits, floor) for v in value]
     if isinstance(value, np.ndarray):
-        return rounded(value.tolist(), digits)
+        return rounded(value.tolist(), digits, floor)
     if isinstance(value, np.bool_ | bool):
         return bool(value)
     if isinstance(value, np.integer | int):
         return int(value)
     if isinstance(value, np.floating | float):
         value = float(value)
-        if value == 0 or not math.isfinite(value):
+        if not math.isfinite(value):
             return value
+        if abs(value) < floor:
+            return 0.0
         return float(f"{value:.{digits}g}")
     return value
 

@@ -1,0 +1,61 @@
+"""Saved figures are byte-stable: data differing in the last bits give the same PNG, SVG and PDF bytes."""
+
+import re
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from functions.plotting import Panel, quantise, render_panel, save_figure
+from functions.results_io import NOISE_FLOOR, rounded
+
+
+def test_quantise_absorbs_last_bit_noise():
+    x = np.linspace(-3.0, 7.0, 10001) ** 3
+    noisy = x * (1 + 4 * np.finfo(float).eps)
+    assert np.array_equal(quantise(x), quantise(noisy))
+    np.testing.assert_allclose(quantise(x), x, rtol=6e-8, atol=0)
+
+
+def _panel(t, wiggle):
+    def draw(axes):
+        ax = axes[0]
+        ax.plot(t, np.exp(-t) * np.cos(5 * t) + wiggle, lw=2, label="path")
+        ax.fill_between(t, -np.exp(-t) + wiggle, np.exp(-t) + wiggle, alpha=0.2)
+        ax.scatter(t[::50], np.sin(t[::50]) + wiggle)
+        ax.text(t[100], 0.5 + wiggle, "label")
+        ax.legend()
+
+    return Panel(draw)
+
+
+def test_saved_bytes_do_not_depend_on_last_bit_noise(tmp_path):
+    t = np.linspace(0.0, 6.0, 601)
+    outputs = []
+    for i, wiggle in enumerate((0.0, 1e-15)):
+        fig = render_panel(_panel(t, wiggle))
+        paths = save_figure(fig, tmp_path / f"run{i}", formats=("png", "svg", "pdf"))
+        plt.close(fig)
+        outputs.append([p.read_bytes() for p in paths])
+    for fmt, a, b in zip(("png", "svg", "pdf"), *outputs, strict=True):
+        assert a == b, f"{fmt} bytes changed with 1e-15 noise in the data"
+
+
+def test_svg_ids_are_sequential_and_references_consistent(tmp_path):
+    fig = render_panel(_panel(np.linspace(0.0, 6.0, 101), 0.0))
+    (path,) = save_figure(fig, tmp_path / "ids", formats=("svg",))
+    plt.close(fig)
+    text = path.read_text()
+    assert not re.search(r'id="[a-z]+[0-9a-f]{8,}"', text), "no hashed ids left"
+    refs = set(re.findall(r"url\(#([^)]+)\)", text)) | set(re.findall(r'xlink:href="#([^"]+)"', text))
+    assert refs and all(f'id="{ref}"' in text for ref in refs), "every reference points to a defined id"
+    assert re.fullmatch(r"p\d+", next(iter(re.findall(r'clip-path="url\(#([^)]+)\)"', text))))
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [(1.51e-125, 0.0), (-8.75e-126, 0.0), (2.4e-10, 0.0), (1.2345678e-9, 1.23457e-9), (0.123456789, 0.123457)],
+)
+def test_stored_numbers_have_a_noise_floor(value, stored):
+    assert NOISE_FLOOR == 1e-9
+    assert rounded({"x": [value]}) == {"x": [stored]}
