@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from functions import noisy_quadratic as nq
 from functions.optimisers import make_optimiser
@@ -51,3 +52,29 @@ def test_compare_resets_orders_strategies():
     assert np.all(out["belief"] <= out["none"] + 1e-12) and np.all(out["belief"] <= out["full"] + 1e-12)
     assert out["none"][-1] < out["full"][-1], "highly correlated tasks: keeping weights beats a full reset"
     assert out["full"][0] < out["none"][0], "independent tasks: a full reset beats keeping weights"
+
+
+def test_gradient_noise_has_covariance_sigma2_h():
+    """SGD's stationary variance lr sigma^2 / (2 - lr h) pins the noise scale sigma sqrt(h) (noise sigma alone
+    would give lr sigma^2 / (h (2 - lr h)), 4x off in each direction here)."""
+    h, lr, sigma = np.array([0.5, 2.0]), 0.1, 1.5
+    paths = nq.simulate("sgd", h, [0.0, 0.0], sigma, lr, 300, 6000, seed=3)
+    measured = paths[-1].var(axis=0)
+    np.testing.assert_allclose(measured, lr * sigma**2 / (2 - lr * h), rtol=0.08)
+
+
+def test_simulate_passes_beta2_to_the_optimisers():
+    """Adam's and Ballistic's curvature belief uses the beta2 given (a mutant ignoring it changes the path)."""
+    a = nq.simulate("adam", [1.0], [1.0], 1.0, 1e-2, 30, 2, beta2=0.9)
+    b = nq.simulate("adam", [1.0], [1.0], 1.0, 1e-2, 30, 2, beta2=0.999)
+    c = nq.simulate("ballistic", [1.0], [1.0], 1.0, 1e-2, 30, 2, beta2=0.9)
+    d = nq.simulate("ballistic", [1.0], [1.0], 1.0, 1e-2, 30, 2, beta2=0.999)
+    assert not np.allclose(a, b) and not np.allclose(c, d)
+
+
+def test_make_optimiser_uses_the_betas_given():
+    p = [torch.nn.Parameter(torch.zeros(2))]
+    assert make_optimiser("adam", p, 1e-3, adam_betas=(0.5, 0.6)).param_groups[0]["betas"] == (0.5, 0.6)
+    assert make_optimiser("ballistic", p, 1e-3, ballistic_beta2=0.7).param_groups[0]["betas"] == (0.0, 0.7)
+    assert make_optimiser("sgd", p, 0.3).param_groups[0]["lr"] == 0.3
+    assert make_optimiser("sgd", p, 0.3).param_groups[0]["momentum"] == 0

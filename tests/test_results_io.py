@@ -46,3 +46,10 @@ def test_saved_figures_are_byte_stable(tmp_path):
         return [p.read_bytes() for p in paths]
 
     assert draw(tmp_path / "one") == draw(tmp_path / "two")
+
+
+def test_atomic_write_leaves_an_ordinary_readable_file(tmp_path):
+    """mkstemp creates 0600 files; results must end up 0644 like any file the user writes."""
+    path = write_json(tmp_path / "sub" / "x.json", {"a": 1.0})
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["x.json"], "no temporary file left"
