@@ -19,7 +19,7 @@ from .least_action import LeastActionPath, minimise_action
 from .objective import Problem, kinetic_per_step
 from .plotting import Panel, loss_heatmap
 
-__all__ = ["Fig1Data", "basin", "check_parameters", "compute", "headline", "panels"]
+__all__ = ["Fig1Data", "basin", "check_parameters", "compute", "headline", "panels", "schematic_paths"]
 
 MULTI, ONE, START = "#1a9850", "#c0392b", "black"
 
@@ -92,16 +92,44 @@ def headline(data: Fig1Data) -> dict:
     }
 
 
+#: Panel a's two learners on the schematic surface: the start, and where each one goes (x, y).
+SCHEMATIC_START = (-0.9, 0.3)
+SCHEMATIC_ONE_STEP_END = (-2.0, 0.0)  # the near, shallow well
+SCHEMATIC_MULTI_STEP_END = (2.0, 0.0)  # over the ridge, into the deep well
+
+
+def schematic_paths(n: int = 60) -> dict[str, np.ndarray]:
+    """Panel a's learners as (n, 3) curves on the surface: the one-step learner slides into the near, shallow
+    well; the multi-step learner climbs the ridge and drops into the deep one (drawn slightly above the surface)."""
+    s = np.linspace(0.0, 1.0, n)
+    out = {}
+    for name, end, bow in (("one_step", SCHEMATIC_ONE_STEP_END, 0.0), ("multi_step", SCHEMATIC_MULTI_STEP_END, -0.6)):
+        x = SCHEMATIC_START[0] + s * (end[0] - SCHEMATIC_START[0])
+        y = SCHEMATIC_START[1] + s * (end[1] - SCHEMATIC_START[1]) + bow * np.sin(np.pi * s)
+        out[name] = np.stack([x, y, schematic_double_well(x, y) + 0.03], axis=1)
+    return out
+
+
 def _surface(axes) -> None:
     ax = axes[0]
-    x = np.linspace(-2, 2, 81)
-    X, Y = np.meshgrid(x, x)
+    x = np.linspace(-3.2, 3.2, 81)
+    X, Y = np.meshgrid(x, np.linspace(-2.4, 2.4, 61))
     Z = schematic_double_well(X, Y)
-    ax.plot_surface(X, Y, Z, cmap="viridis", linewidth=0, antialiased=True, rstride=2, cstride=2)
-    for xw, label in ((-2.0, "global min"), (2.0, "local min")):
-        ax.text(xw, 0.0, schematic_double_well(xw, 0.0) - 0.25, label, ha="center", fontsize=8)
+    ax.plot_surface(X, Y, Z, cmap="viridis", linewidth=0, antialiased=True, rstride=2, cstride=2, alpha=0.85)
+    for xw, label in ((-2.0, "local min"), (2.0, "global min")):
+        ax.text(xw, 0.0, schematic_double_well(xw, 0.0) - 0.3, label, ha="center", fontsize=8)
+    paths = schematic_paths()
+    for name, color, ls, text in (
+        ("one_step", "#d35400", "--", "one-step learner: nearest well"),
+        ("multi_step", "#1f3fdb", "-", "multi-step learner: over the ridge"),
+    ):
+        p = paths[name]
+        ax.plot(p[:, 0], p[:, 1], p[:, 2], color=color, ls=ls, lw=2.2, zorder=10, label=text)
+        ax.scatter(*p[-1], color=color, s=18, zorder=11)
+    ax.scatter(*paths["one_step"][0], color="black", s=18, zorder=11, label="start")
+    ax.legend(loc="upper left", fontsize=7, bbox_to_anchor=(0.0, 0.98))
     ax.set_axis_off()
-    ax.view_init(elev=28, azim=-70)
+    ax.view_init(elev=30, azim=-75)
     ax.set_title("one loss, two learners", fontsize=9)
 
 

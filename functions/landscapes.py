@@ -105,5 +105,9 @@ class Quadratic:
 
 
 def schematic_double_well(X, Y):
-    """Surface of Figure 1a: Z = -exp(-((X+2)^2 + Y^2)) - 0.5 exp(-((X-2)^2 + Y^2))."""
-    return -np.exp(-((X + 2) ** 2 + Y**2)) - 0.5 * np.exp(-((X - 2) ** 2 + Y**2))
+    """Surface of Figure 1a: Z = -0.5 exp(-((X+2)^2 + Y^2)) - exp(-((X-2)^2 + Y^2)).
+
+    A shallow (local) well at X = -2 and the deep (global) one at X = +2: the same arrangement as the
+    double well of panel b, whose global minimum is at theta_1 > 0.
+    """
+    return -0.5 * np.exp(-((X + 2) ** 2 + Y**2)) - np.exp(-((X - 2) ** 2 + Y**2))

@@ -66,3 +66,19 @@ def test_check_parameters_refuses_what_cannot_be_drawn():
     ):
         with pytest.raises(ValueError, match=match):
             fig1.check_parameters(**(good | change))
+
+
+def test_panel_a_tells_the_story_of_panel_b():
+    """The schematic's deep well is on the same side as panel b's global minimum (theta_1 > 0); the one-step
+    learner ends in the near, shallow well, the multi-step one climbs the ridge and ends in the deep well."""
+    from functions.landscapes import schematic_double_well
+
+    assert schematic_double_well(2.0, 0.0) < schematic_double_well(-2.0, 0.0) < 0
+    global_b = min(DoubleWell().minima(), key=lambda m: DoubleWell()(m))
+    assert global_b[0] > 0
+    paths = fig1.schematic_paths()
+    one, multi = paths["one_step"], paths["multi_step"]
+    np.testing.assert_allclose(one[0], multi[0])
+    assert one[-1][0] < 0 < multi[-1][0], "shallow well on the left, deep well on the right"
+    assert np.all(np.diff(one[:, 2]) < 0), "the one-step learner only goes down"
+    assert multi[:, 2].max() > multi[0, 2] + 0.1 and multi[-1, 2] < one[-1, 2], "climbs, then ends lower"
