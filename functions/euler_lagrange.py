@@ -5,8 +5,12 @@ the Euler-Lagrange equation d/dt (e^{-gamma t} p) = e^{-gamma t} dL0/dtheta read
 
     M theta_ddot = dL0/dtheta + gamma p - C theta_dot,   M = d2L0/dtheta_dot2,  C = d2L0/dtheta_dot dtheta.
 
-``theta_ddot_autodiff`` forms M, C, p with torch.func from ``lagrangian0`` (so any L, G, f works;
-the discount enters analytically, so e^{-gamma t} never underflows). ``theta_ddot_formula`` is
+``theta_ddot_autodiff`` forms M, C, p by automatic differentiation of ``lagrangian0`` (so any L, G, f
+works; the discount enters analytically, so e^{-gamma t} never underflows). All nodes are differentiated
+at once: L0 at node n depends on (theta_n, theta_dot_n) only, so one reverse pass of the summed
+Lagrangian S = sum_n L0(theta_n, theta_dot_n) gives dL0/dtheta and p at every node, and d more
+(vector-Jacobian products with the unit vectors e_i, of sum_n p_n . e_i) give row i of M_n and C_n for
+every n; the Jacobian of the first-order system likewise takes d products. ``theta_ddot_formula`` is
 SPEC section 1's closed expression for constant G, used to cross-check it:
 
     theta_ddot = J_f theta_dot + gamma (theta_dot - f) - G^{-1} J_f^T G (theta_dot - f) + eta k G^{-1} grad L.
@@ -16,37 +20,37 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch.func import grad, jacrev, vmap
 
 from .objective import Problem, lagrangian0
 
 __all__ = ["theta_ddot_autodiff", "theta_ddot_formula", "first_order_rhs", "first_order_jac"]
 
 
-def _theta_ddot_single(problem: Problem, theta, theta_dot):
-    """theta_ddot at one point (torch tensors of shape (d,)), by autodiff of L0."""
+def _grads(output, inputs, create_graph: bool):
+    """d sum(output) / d inputs, with zeros for inputs ``output`` does not depend on."""
+    grads = torch.autograd.grad(output, inputs, create_graph=create_graph, retain_graph=True, allow_unused=True)
+    return [torch.zeros_like(x) if g is None else g for g, x in zip(grads, inputs, strict=True)]
 
-    def L0(th, thd):
-        return lagrangian0(problem, th, thd)
 
-    dL_dtheta = grad(L0, argnums=0)(theta, theta_dot)
-    p_fn = grad(L0, argnums=1)
-    p = p_fn(theta, theta_dot)
-    M = jacrev(p_fn, argnums=1)(theta, theta_dot)
-    C = jacrev(p_fn, argnums=0)(theta, theta_dot)
-    rhs = dL_dtheta + problem.gamma * p - C @ theta_dot
+def _theta_ddot_nodes(problem: Problem, theta: torch.Tensor, theta_dot: torch.Tensor, create_graph: bool):
+    """theta_ddot at m nodes (tensors of shape (m, d) that require grad), by batched reverse-mode autodiff.
+
+    M theta_ddot = dL0/dtheta + gamma p - C theta_dot, with p = dL0/dtheta_dot, M = dp/dtheta_dot,
+    C = dp/dtheta; row i of M_n and C_n is the gradient of sum_n p_n[i] (nodes are independent).
+    """
+    d = theta.shape[-1]
+    dL_dtheta, p = _grads(lagrangian0(problem, theta, theta_dot).sum(), (theta, theta_dot), create_graph=True)
+    rows = [_grads(p[:, i].sum(), (theta, theta_dot), create_graph=create_graph) for i in range(d)]
+    C = torch.stack([r[0] for r in rows], dim=1)  # (m, d, d): C[n, i, j] = d p_n[i] / d theta_n[j]
+    M = torch.stack([r[1] for r in rows], dim=1)
+    rhs = dL_dtheta + problem.gamma * p - (C @ theta_dot[..., None])[..., 0]
     return torch.linalg.solve(M, rhs)
 
 
-def _batched(fn, theta, theta_dot):
-    """Apply a single-point torch function over leading axes of numpy or torch inputs."""
-    is_numpy = not isinstance(theta, torch.Tensor)
-    th = torch.as_tensor(np.asarray(theta) if is_numpy else theta, dtype=torch.float64)
-    thd = torch.as_tensor(np.asarray(theta_dot) if is_numpy else theta_dot, dtype=torch.float64)
-    batch = th.shape[:-1]
-    out = vmap(fn)(th.reshape(-1, th.shape[-1]), thd.reshape(-1, th.shape[-1]))
-    out = out.reshape(*batch, *out.shape[1:])
-    return out.detach().numpy() if is_numpy else out
+def _leaf(x) -> tuple[torch.Tensor, bool]:
+    is_numpy = not isinstance(x, torch.Tensor)
+    t = torch.as_tensor(np.asarray(x) if is_numpy else x, dtype=torch.float64)
+    return t.detach().reshape(-1, t.shape[-1]).requires_grad_(True), is_numpy
 
 
 def theta_ddot_autodiff(problem: Problem, theta, theta_dot):
@@ -59,7 +63,11 @@ def theta_ddot_autodiff(problem: Problem, theta, theta_dot):
     Returns:
         theta_ddot of shape (..., d), of the same kind as ``theta``.
     """
-    return _batched(lambda th, thd: _theta_ddot_single(problem, th, thd), theta, theta_dot)
+    th, is_numpy = _leaf(theta)
+    thd, _ = _leaf(theta_dot)
+    with torch.enable_grad():
+        out = _theta_ddot_nodes(problem, th, thd, create_graph=False).detach().reshape(np.shape(theta))
+    return out.numpy() if is_numpy else out
 
 
 def theta_ddot_formula(problem: Problem, theta, theta_dot):
@@ -81,28 +89,34 @@ def theta_ddot_formula(problem: Problem, theta, theta_dot):
     )
 
 
-def _state_rhs_single(problem: Problem, y):
-    d = problem.dim
-    theta, theta_dot = y[:d], y[d:]
-    return torch.cat([theta_dot, _theta_ddot_single(problem, theta, theta_dot)])
-
-
 def first_order_rhs(problem: Problem, y: np.ndarray) -> np.ndarray:
     """Right-hand side of the first-order system y = (theta, theta_dot), y_dot = (theta_dot, theta_ddot).
 
     ``y`` has shape (2d, m) (scipy's solve_bvp layout); the result has the same shape.
     """
-    y_t = torch.as_tensor(np.asarray(y, dtype=np.float64).T)
-    out = vmap(lambda yy: _state_rhs_single(problem, yy))(y_t)
-    return out.detach().numpy().T
+    d = problem.dim
+    y = np.asarray(y, dtype=np.float64)
+    theta_ddot = theta_ddot_autodiff(problem, y[:d].T, y[d:].T)
+    return np.concatenate([y[d:], theta_ddot.T])
 
 
 def first_order_jac(problem: Problem, y: np.ndarray) -> np.ndarray:
     """Jacobian d y_dot / d y of ``first_order_rhs`` by autodiff, shape (2d, 2d, m).
 
-    Reverse mode: under torch 2.13, vmap over jacfwd of this function returns garbage (inf) for
-    some inputs, while vmap over jacrev agrees with finite differences (tests/test_euler_lagrange).
+    The theta_dot rows are (0, I); row i of the theta_ddot block is, at every node at once, the gradient
+    of sum_n theta_ddot_n[i] with respect to (theta, theta_dot): d reverse passes through the solve.
     """
-    y_t = torch.as_tensor(np.asarray(y, dtype=np.float64).T)
-    jac = vmap(jacrev(lambda yy: _state_rhs_single(problem, yy)))(y_t)
-    return jac.detach().numpy().transpose(1, 2, 0)
+    d = problem.dim
+    y = np.asarray(y, dtype=np.float64)
+    th, _ = _leaf(y[:d].T)
+    thd, _ = _leaf(y[d:].T)
+    m = th.shape[0]
+    jac = np.zeros((2 * d, 2 * d, m))
+    jac[:d, d:] = np.eye(d)[:, :, None]
+    with torch.enable_grad():
+        acc = _theta_ddot_nodes(problem, th, thd, create_graph=True)
+        for i in range(d):
+            g_theta, g_theta_dot = _grads(acc[:, i].sum(), (th, thd), create_graph=False)
+            jac[d + i, :d] = g_theta.detach().numpy().T
+            jac[d + i, d:] = g_theta_dot.detach().numpy().T
+    return jac
