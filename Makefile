@@ -18,7 +18,9 @@ setup: $(VENV)/.installed
 figures: setup
 	@for nb in $(NOTEBOOKS); do \
 	  if [ -f $$nb ]; then echo "executing $$nb"; \
-	    $(PY) -m jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False $$nb || exit 1; fi; \
+	    $(PY) -m jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False \
+	      --ExecutePreprocessor.store_widget_state=False $$nb || exit 1; \
+	    $(PY) tests/clear_explore_outputs.py $$nb || exit 1; fi; \
 	done
 
 # JupyterLab on localhost for reading and tweaking the notebooks (prints the URL with its token).

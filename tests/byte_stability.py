@@ -18,6 +18,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import clear_explore_outputs
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 SETTINGS = {
@@ -40,9 +43,21 @@ def run(notebook: str, setting: str, workdir: pathlib.Path) -> dict[str, bytes]:
     env = {k: v for k, v in os.environ.items() if k not in {"ATEN_CPU_CAPABILITY", "NPY_DISABLE_CPU_FEATURES",
                                                             "OPENBLAS_CORETYPE"}}  # fmt: skip
     env |= SETTINGS[setting]
-    cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
-           "--ExecutePreprocessor.record_timing=False", notebook]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "nbconvert",
+        "--to",
+        "notebook",
+        "--execute",
+        "--inplace",
+        "--ExecutePreprocessor.record_timing=False",
+        "--ExecutePreprocessor.store_widget_state=False",
+        notebook,
+    ]  # fmt: skip  (as `make figures` does)
     subprocess.run(cmd, cwd=workdir, env=env, check=True, capture_output=True)
+    clear_explore_outputs.clear(workdir / notebook)
     files = {}
     for path in sorted(workdir.rglob("*")):
         rel = path.relative_to(workdir)

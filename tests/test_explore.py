@@ -1,0 +1,97 @@
+"""The explorers behind the notebooks' sliders: their numbers are the closed forms' and the solver's, every
+slider changes the live figure, and nothing is written to disk."""
+
+import os
+
+import numpy as np
+import pytest
+
+from functions import explore
+from functions.beliefs import beta1_from_noise_ratio
+from functions.closed_form import quadratic_optimum, rate_ratio
+from functions.geometry import DecayDrift, RotationDrift
+from functions.landscapes import DoubleWell, Quadratic
+from functions.least_action import minimise_action
+from functions.objective import Problem
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _moves_every_slider(e):
+    """Each slider, moved on its own, changes the PNG; returns the numbers of the last move."""
+    base = e.initial()
+    _, first, _ = e.redraw(**base)
+    for name, s in e.sliders.items():
+        moved = dict(base)
+        moved[name] = 10 ** (s.value + 3 * s.step) if s.log else min(s.value + 5 * s.step, s.high)
+        numbers, png, _ = e.redraw(**moved)
+        assert png != first, f"moving {name} changes the figure"
+        e.redraw(**base)
+    return numbers
+
+
+def test_fig1_explorer_is_the_least_action_solution(in_tmp):
+    loss, theta0, theta_T = DoubleWell(), [-0.6, 0.55], [1.0625, 0.0]
+    e = explore.fig1_explorer(loss, theta0, theta_T, 0.1, 4.0)
+    numbers, _, _ = e.redraw(**e.initial())
+    direct = minimise_action(Problem(loss, gamma=0.1), theta0, theta_T, 4.0, 50)
+    assert numbers["S"] == pytest.approx(direct.S, rel=1e-6) and numbers["S"] == pytest.approx(0.16957, abs=1e-5)
+    assert (numbers["multi_step_basin"], numbers["one_step_basin"]) == ("global", "local")
+    numbers, _, _ = e.redraw(gamma=0.1, T=4.0, x0=0.5, y0=0.0)
+    assert numbers["one_step_basin"] == "global", "started past the barrier, gradient flow reaches the deep well"
+    _moves_every_slider(e)
+    assert list(in_tmp.iterdir()) == [], "an explorer writes nothing"
+
+
+def test_fig2_explorer_rate_ratio_and_limits(in_tmp):
+    e = explore.fig2_explorer([-3.0, -3.0], 1.0, 1 / 9)
+    for gamma, ratio in ((0.0, 0.25), (1.0, 4.0), (20.0, 2.0)):
+        numbers, _, _ = e.redraw(gamma=gamma, ratio=ratio)
+        assert numbers["rate_ratio"] == pytest.approx(rate_ratio(ratio, 1.0, gamma))
+        assert numbers["square_root"] == pytest.approx(np.sqrt(ratio)) and numbers["linear"] == ratio
+    assert e.redraw(gamma=0.0, ratio=4.0)[0]["rate_ratio"] == pytest.approx(2.0)
+    _moves_every_slider(e)
+    assert list(in_tmp.iterdir()) == []
+
+
+def test_fig3_explorer_end_points_are_the_closed_forms(in_tmp):
+    h, mu, theta0 = [4.0, 4.0], [0.0, -0.5], [1.5, 1.5]
+    e = explore.fig3_explorer(h, mu, theta0, 0.0, 1 / 50, 10.0, 10.0)
+    numbers, _, _ = e.redraw(gamma=0.5, g_ratio=0.1, q=5.0, j=2.0)
+    base = Problem(Quadratic(h, mu), gamma=0.5)
+    for name, drift in (("rotation", RotationDrift(5.0)), ("decay", DecayDrift(2.0))):
+        expected = quadratic_optimum(base.with_(drift=drift), theta0).theta_star
+        np.testing.assert_allclose(numbers[name]["end"], expected, atol=1e-12)
+        assert numbers[name]["distance_to_mu"] == pytest.approx(np.linalg.norm(expected - np.array(mu)))
+    assert numbers["metric"]["distance_to_mu"] == pytest.approx(0.0, abs=1e-12), "a metric bends, the end is mu"
+    assert numbers["rotation"]["distance_to_mu"] > 0.1
+    _moves_every_slider(e)
+    assert list(in_tmp.iterdir()) == []
+
+
+def test_fig4_explorer_beta1_and_optimal_reset(in_tmp):
+    e = explore.fig4_explorer(90.0, 0.5)
+    numbers, _, _ = e.redraw(noise_ratio=90.0, c=0.5)
+    assert numbers["beta1"] == pytest.approx(0.9) and numbers["optimal_reset"] == 0.5
+    assert abs(numbers["measured_reset"] - 0.5) < 0.03
+    numbers, _, _ = e.redraw(noise_ratio=3.0, c=0.8)
+    assert numbers["beta1"] == pytest.approx(beta1_from_noise_ratio(3.0))
+    assert abs(numbers["measured_reset"] - 0.2) < 0.03
+    _moves_every_slider(e)
+    assert list(in_tmp.iterdir()) == []
+
+
+def test_widget_wires_sliders_to_the_image(in_tmp):
+    e = explore.fig3_explorer([4.0, 4.0], [0.0, -0.5], [1.5, 1.5], 0.0, 1 / 50, 10.0, 10.0)
+    box = explore.widget(e)
+    sliders, image, status = box.children[0].children, box.children[1], box.children[2]
+    assert [s.description for s in sliders] == ["γ", "G₁₁/G₂₂", "q", "j"]
+    before, distance = image.value, e.last["rotation"]["distance_to_mu"]
+    sliders[2].value = 3.0  # q
+    assert image.value != before and "redrawn in" in status.value
+    assert e.last["rotation"]["distance_to_mu"] != pytest.approx(distance), "the numbers follow the slider"
+    assert os.listdir(in_tmp) == []
