@@ -31,7 +31,7 @@ from PIL import Image
 from .beliefs import beta1_from_noise_ratio, ema, kalman_filter, optimal_reset_fraction
 from .bvp import ConvergenceError
 from .closed_form import quadratic_optimum, rate_ratio
-from .fig1 import basin
+from .fig1 import MULTI, ONE, basin
 from .flows import gradient_flow
 from .geometry import DecayDrift, RotationDrift, diagonal_metric
 from .landscapes import DoubleWell, Quadratic
@@ -144,8 +144,8 @@ def fig1_explorer(loss: DoubleWell, theta0, theta_T, gamma: float, T: float, eta
     theta_T = np.asarray(theta_T, dtype=float)
     fig, (ax,) = _figure(4.6, 3.8, 1)
     _background(ax, loss, (-lim, lim, -lim, lim))
-    (multi,) = ax.plot([], [], color="#1f3fdb", lw=2, label="multi-step (least action)")
-    (one,) = ax.plot([], [], color="#d35400", lw=2, ls="--", label="one-step (gradient flow)")
+    (multi,) = ax.plot([], [], color=MULTI, lw=2, label="multi-step (least action)")
+    (one,) = ax.plot([], [], color=ONE, lw=2, ls="--", label="one-step (gradient flow)")
     (start,) = ax.plot([], [], "o", color="black", ms=5)
     ax.plot(*theta_T, "*", color="white", ms=10)
     ax.legend(loc="lower left", fontsize=7)

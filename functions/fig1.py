@@ -120,8 +120,8 @@ def _surface(axes) -> None:
         ax.text(xw, 0.0, schematic_double_well(xw, 0.0) - 0.3, label, ha="center", fontsize=8)
     paths = schematic_paths()
     for name, color, ls, text in (
-        ("one_step", "#d35400", "--", "one-step learner: nearest well"),
-        ("multi_step", "#1f3fdb", "-", "multi-step learner: over the ridge"),
+        ("one_step", ONE, "--", "one-step learner: nearest well"),
+        ("multi_step", MULTI, "-", "multi-step learner: over the ridge"),
     ):
         p = paths[name]
         ax.plot(p[:, 0], p[:, 1], p[:, 2], color=color, ls=ls, lw=2.2, zorder=10, label=text)
