@@ -3,9 +3,10 @@
 Theory (imported here): landscapes, geometry (metrics G and drifts f), objective (J and its
 discretisation), euler_lagrange (the equation), bvp (boundary-value solver), least_action (direct
 minimisation), closed_form (quadratic-loss solutions), flows (gradient flow).
-Learning (import as ``functions.<module>``): optimisers (Ballistic), data and download, models,
-training and experiments (command line), beliefs, noisy_quadratic, tasks.
-Figures: plotting, results_io, and fig1 ... fig4.
+Learning (import as ``functions.<module>``): optimisers (Ballistic), data, image_folder (CIFAR-10 from a
+class-folder copy) and download, models, training and experiments (command line), beliefs,
+noisy_quadratic, tasks.
+Figures: plotting, results_io, fig1 ... fig4, and explore (the notebooks' live sliders).
 """
 
 from . import bvp, closed_form, euler_lagrange, flows, geometry, landscapes, least_action, objective
