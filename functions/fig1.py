@@ -17,7 +17,7 @@ from .flows import gradient_flow
 from .landscapes import DoubleWell, schematic_double_well
 from .least_action import LeastActionPath, minimise_action
 from .objective import Problem, kinetic_per_step
-from .plotting import Panel, loss_heatmap
+from .plotting import Panel, loss_heatmap, quantise
 
 __all__ = ["Fig1Data", "basin", "check_parameters", "compute", "headline", "panels", "schematic_paths"]
 
@@ -106,7 +106,7 @@ def schematic_paths(n: int = 60) -> dict[str, np.ndarray]:
     for name, end, bow in (("one_step", SCHEMATIC_ONE_STEP_END, 0.0), ("multi_step", SCHEMATIC_MULTI_STEP_END, -0.6)):
         x = SCHEMATIC_START[0] + s * (end[0] - SCHEMATIC_START[0])
         y = SCHEMATIC_START[1] + s * (end[1] - SCHEMATIC_START[1]) + bow * np.sin(np.pi * s)
-        out[name] = np.stack([x, y, schematic_double_well(x, y) + 0.03], axis=1)
+        out[name] = quantise(np.stack([x, y, schematic_double_well(x, y) + 0.03], axis=1))
     return out
 
 
@@ -114,7 +114,7 @@ def _surface(axes) -> None:
     ax = axes[0]
     x = np.linspace(-3.2, 3.2, 81)
     X, Y = np.meshgrid(x, np.linspace(-2.4, 2.4, 61))
-    Z = schematic_double_well(X, Y)
+    Z = quantise(schematic_double_well(X, Y))  # np.exp differs in the last bits between SIMD kernels
     ax.plot_surface(X, Y, Z, cmap="viridis", linewidth=0, antialiased=True, rstride=2, cstride=2, alpha=0.85)
     for xw, label in ((-2.0, "local min"), (2.0, "global min")):
         ax.text(xw, 0.0, schematic_double_well(xw, 0.0) - 0.3, label, ha="center", fontsize=8)
