@@ -2,6 +2,9 @@
 # virtual environment .venv from requirements.txt first if it is missing or out of date.
 PYTHON ?= python3
 VENV := .venv
+# Notebook kernels draw with the plain Agg backend, as the tests do; the notebooks display the saved PNG files,
+# so what a reader sees is what was written.
+export MPLBACKEND := agg
 PY := $(VENV)/bin/python
 NOTEBOOKS := fig1-overview.ipynb fig2-momentum.ipynb fig3-nongrad.ipynb fig4-adam.ipynb
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import matplotlib as mpl
+import matplotlib.figure
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
@@ -31,6 +32,7 @@ __all__ = [
     "quantise_figure",
     "save_figure",
     "save_panels",
+    "show_saved",
 ]
 
 #: rcParams for every figure; svg.hashsalt makes SVG ids reproducible.
@@ -94,7 +96,7 @@ def _fill(container, panel: Panel) -> list:
 
 def render_panel(panel: Panel):
     """Draw ``panel`` alone in a new figure and return the figure."""
-    with mpl.rc_context(STYLE):
+    with mpl.rc_context(STYLE), plt.ioff():  # no intermediate draws (see compose)
         fig = plt.figure(figsize=panel.size, layout="constrained")
         _fill(fig, panel)
     return fig
@@ -112,7 +114,10 @@ def compose(panels: dict[str, Panel], width_ratios=None, figsize=(12, 3.2), lett
             Each row's panels get widths proportional to their ``size[0]``.
     """
     rows = layout or [list(panels)]
-    with mpl.rc_context(STYLE):
+    # Non-interactive while building: in Jupyter's inline backend (interactive mode) every pyplot call would
+    # draw the half-built figure, and the constrained layout of the final draw would then depend on those
+    # intermediate draws, shifting lines by round-off and flipping anti-aliased pixels from run to run.
+    with mpl.rc_context(STYLE), plt.ioff():
         fig = plt.figure(figsize=figsize, layout="constrained")
         row_figs = np.atleast_1d(fig.subfigures(len(rows), 1, hspace=0.03)) if len(rows) > 1 else [fig]
         for row_fig, names in zip(row_figs, rows, strict=True):
@@ -183,14 +188,32 @@ def _stable_svg_ids(path: pathlib.Path) -> None:
     path.write_text(text)
 
 
+def _freeze_layout(fig) -> None:
+    """Lay a composed figure out once at the saving resolution, round every subfigure and axes position to 1e-9
+    of the figure, and keep that layout. The constrained layout of nested subfigures iterates over objects in
+    an order that depends on their memory addresses, so its positions differ between processes in the last
+    bits, which shifts whole panels by round-off and flips anti-aliased pixels; rounded, they do not."""
+    dpi = fig.dpi
+    fig.set_dpi(mpl.rcParams["savefig.dpi"])
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
+    for sub in fig.findobj(lambda a: isinstance(a, mpl.figure.SubFigure)):
+        sub.bbox_relative.set_points(np.round(sub.bbox_relative.get_points(), 9))
+    for ax in fig.findobj(Axes):
+        ax.set_position(np.round(ax.get_position(original=False).bounds, 9), which="both")
+    fig.set_dpi(dpi)
+
+
 def save_figure(fig, stem, formats=("png", "svg", "pdf")) -> list[pathlib.Path]:
     """Save ``fig`` as stem.png/.svg/.pdf, each atomically and byte-stable: no dates or versions, drawn data
     quantised (``quantise_figure``) so that last-bit differences between CPUs cannot reach the bytes, and SVG
     ids numbered in order of appearance."""
     stem = pathlib.Path(stem)
     written = []
-    with mpl.rc_context(STYLE):
+    with mpl.rc_context(STYLE), plt.ioff():
         quantise_figure(fig)
+        if fig.subfigs:
+            _freeze_layout(fig)
         for fmt in formats:
             path = stem.with_suffix(f".{fmt}")
             with atomic_path(path) as tmp:
@@ -199,6 +222,18 @@ def save_figure(fig, stem, formats=("png", "svg", "pdf")) -> list[pathlib.Path]:
                     _stable_svg_ids(tmp)
             written.append(path)
     return written
+
+
+def show_saved(fig, path) -> None:
+    """Close ``fig`` and display the PNG saved at ``path`` in the notebook: the reader sees exactly the file.
+
+    Independent of the kernel's matplotlib backend (``make figures`` and ``make test`` run the kernels with
+    MPLBACKEND=agg, where ``plt.show()`` shows nothing; JupyterLab uses the inline backend).
+    """
+    from IPython.display import Image, display
+
+    plt.close(fig)
+    display(Image(filename=str(path)))
 
 
 def save_panels(panels: dict[str, Panel], prefix, formats=("png", "svg", "pdf")) -> list[pathlib.Path]:

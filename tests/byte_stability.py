@@ -42,7 +42,7 @@ def run(notebook: str, setting: str, workdir: pathlib.Path) -> dict[str, bytes]:
     (workdir / "results" / "training").symlink_to(ROOT / "results" / "training")
     env = {k: v for k, v in os.environ.items() if k not in {"ATEN_CPU_CAPABILITY", "NPY_DISABLE_CPU_FEATURES",
                                                             "OPENBLAS_CORETYPE"}}  # fmt: skip
-    env |= SETTINGS[setting]
+    env |= SETTINGS[setting] | {"MPLBACKEND": "agg"}  # as `make figures` runs the kernels
     cmd = [
         sys.executable,
         "-m",

@@ -29,7 +29,10 @@ async def _execute(server, kernel_id: str, sources: list[str]) -> list[dict]:
         await conn.write_message(json.dumps({"header": header, "parent_header": {}, "metadata": {},
                                              "content": content, "channel": "shell", "buffers": []}))  # fmt: skip
         while True:
-            msg = json.loads(await asyncio.wait_for(conn.read_message(), timeout=300))
+            raw = await asyncio.wait_for(conn.read_message(), timeout=300)
+            if isinstance(raw, bytes):  # binary frames carry buffers (widget comm messages), never replies
+                continue
+            msg = json.loads(raw)
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             if msg["msg_type"] == "error":
@@ -39,6 +42,7 @@ async def _execute(server, kernel_id: str, sources: list[str]) -> list[dict]:
                     errors.append(msg["content"])
                 break
     conn.close()
+    await asyncio.sleep(0)  # let the close go out
     return errors
 
 

@@ -45,7 +45,7 @@ def test_quadratic_minimum_and_value():
 def test_schematic_surface_has_two_wells():
     x = np.linspace(-2, 2, 401)
     z = schematic_double_well(x, 0 * x)
-    assert z[0] < z[-1] < z[200], "deeper well on the left, shallower on the right, hump between"
+    assert z[-1] < z[0] < z[200], "shallow (local) well on the left, deep (global) one on the right, hump between"
 
 
 @pytest.mark.parametrize(

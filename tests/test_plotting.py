@@ -5,6 +5,8 @@ import re
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import SubFigure
 
 from functions.plotting import Panel, quantise, render_panel, save_figure
 from functions.results_io import NOISE_FLOOR, rounded
@@ -59,3 +61,19 @@ def test_svg_ids_are_sequential_and_references_consistent(tmp_path):
 def test_stored_numbers_have_a_noise_floor(value, stored):
     assert NOISE_FLOOR == 1e-9
     assert rounded({"x": [value]}) == {"x": [stored]}
+
+
+def test_composed_layout_is_frozen_on_a_rounded_grid(tmp_path):
+    """Composed figures are laid out once and their positions rounded, so round-off in the constrained layout
+    (which depends on the objects' memory addresses) cannot move a panel between processes."""
+    from functions.plotting import compose
+
+    t = np.linspace(0.0, 6.0, 101)
+    fig = compose({"a": _panel(t, 0.0), "b": _panel(t, 0.0)}, figsize=(6, 3))
+    save_figure(fig, tmp_path / "composed", formats=("png",))
+    axes = fig.findobj(Axes)
+    subfigs = fig.findobj(lambda a: isinstance(a, SubFigure))
+    assert len(axes) == 2 and len(subfigs) == 2
+    for bounds in [ax.get_position().bounds for ax in axes] + [s.bbox_relative.bounds for s in subfigs]:
+        np.testing.assert_array_equal(np.round(bounds, 9), bounds)
+    plt.close(fig)
