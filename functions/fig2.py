@@ -272,17 +272,17 @@ def training_claims(headline: dict, close_to_adam: float) -> dict:
 def training_report(headline: dict, claims: dict) -> str:
     """The printed table of one training panel: ours (mean ± sd) against the published values, then the claims."""
 
-    def cell(mean_sd, key, pub):
-        ours = f"{mean_sd[0]:.3f} ± {mean_sd[1]:.3f}"
+    def cell(mean_sd, key, pub, n):
+        ours = f"{mean_sd[0]:.3f} ± {mean_sd[1]:.3f}" if n > 1 else f"{mean_sd[0]:.3f}"
         return ours + (f" (published {pub[key]:.3f})" if key in pub else "")
 
     lines = []
     for opt, row in headline.items():
-        pub = row.get("published", {})
+        pub, n = row.get("published", {}), row["n_seeds"]
         lines.append(
-            f"{opt:9s} n={row['n_seeds']}: final test acc {cell(row['final_test_accuracy'], 'test_accuracy', pub)}; "
-            f"train loss epoch 1 {cell(row['train_loss_epoch1'], 'train_loss_epoch1', pub)}, "
-            f"epoch {row['last_epoch']} {cell(row['final_train_loss'], 'train_loss', pub)}"
+            f"{opt:9s} n={n}: final test acc {cell(row['final_test_accuracy'], 'test_accuracy', pub, n)}; "
+            f"train loss epoch 1 {cell(row['train_loss_epoch1'], 'train_loss_epoch1', pub, n)}, "
+            f"epoch {row['last_epoch']} {cell(row['final_train_loss'], 'train_loss', pub, n)}"
         )
     verdict = {True: "holds", False: "does NOT hold"}
     lines.append(
