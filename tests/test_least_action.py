@@ -88,3 +88,16 @@ def test_solvers_reject_bad_input(kwargs, match):
 def test_minimise_action_refuses_bad_tolerances(kwargs, match):
     with pytest.raises(ValueError, match=match):
         minimise_action(PROBLEM, THETA0, THETA_T, T, **kwargs)
+
+
+def test_a_returned_path_always_meets_gtol():
+    """Whatever iteration budget L-BFGS gets, minimise_action either raises or returns |dS/dtheta|_max <= gtol."""
+    returned = 0
+    for max_iter in range(5, 40):
+        try:
+            path = minimise_action(PROBLEM, THETA0, THETA_T, T, 50, gtol=1e-8, max_iter=max_iter)
+        except ConvergenceError:
+            continue
+        returned += 1
+        assert path.grad_norm <= 1e-8
+    assert returned > 0
