@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 __all__ = [
+    "check_box",
     "check_finite",
     "check_in_box",
     "check_range",
@@ -128,6 +129,14 @@ def check_range(value, name: str, positive: bool = False) -> tuple[float, float]
         need = "0 < lo < hi" if positive else "lo < hi"
         raise ValueError(f"Invalid {name} value: ({arr[0]:g}, {arr[1]:g}); expected (lo, hi) with {need}.")
     return float(arr[0]), float(arr[1])
+
+
+def check_box(box, name: str) -> tuple[float, float, float, float]:
+    """Return a drawn area ``box`` = (x_min, x_max, y_min, y_max) with x_min < x_max and y_min < y_max."""
+    x0, x1, y0, y1 = check_vector(box, name, 4)
+    check_range((x0, x1), f"{name} x range")
+    check_range((y0, y1), f"{name} y range")
+    return float(x0), float(x1), float(y0), float(y1)
 
 
 def check_in_box(point, name: str, box, box_name: str) -> np.ndarray:

@@ -12,7 +12,7 @@ import pathlib
 
 import numpy as np
 
-from ._checks import check_in_box, check_int, check_positive, check_positive_array, check_range, check_vector
+from ._checks import check_box, check_in_box, check_int, check_positive, check_positive_array, check_range, check_vector
 from .bvp import solve_bvp
 from .closed_form import quadratic_optimum, rate_ratio
 from .landscapes import Quadratic
@@ -64,9 +64,7 @@ def check_parameters(gammas, eta, k, h_1d, mu_1d, theta0_1d, T_1d, h_2d, mu_2d, 
     problems(h_2d, mu_2d, gammas, eta, k)
     check_vector(theta0_1d, "THETA0_1D", len(h_1d))
     check_vector(h_2d, "H_2D", 2)
-    x0, x1, y0, y1 = check_vector(lim_2d, "LIM_2D", 4)
-    check_range((x0, x1), "LIM_2D x range")
-    check_range((y0, y1), "LIM_2D y range")
+    check_box(lim_2d, "LIM_2D")
     check_in_box(theta0_2d, "THETA0_2D", lim_2d, "LIM_2D")
     for name, value in (("T_1D", T_1d), ("T_2D", T_2d), ("BVP_MARGIN", bvp_margin)):
         check_positive(value, name)

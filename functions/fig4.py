@@ -13,6 +13,7 @@ import pathlib
 import numpy as np
 
 from ._checks import (
+    check_box,
     check_finite,
     check_in_box,
     check_int,
@@ -78,9 +79,7 @@ def check_parameters(q, sigma2, trace_steps, transient, rho_range, n_params, n_s
                         ("SWEEP_SEEDS", sweep_seeds), ("SWEEP_EPOCHS", sweep_epochs)):  # fmt: skip
         check_int(value, name, 1)
     check_positive_array(check_vector(h_2d, "H_2D", 2), "H_2D")
-    x0, x1, y0, y1 = check_vector(lim_2d, "LIM_2D", 4)
-    check_range((x0, x1), "LIM_2D x range")
-    check_range((y0, y1), "LIM_2D y range")
+    check_box(lim_2d, "LIM_2D")
     check_in_box(theta0_2d, "THETA0_2D", lim_2d, "LIM_2D")
     gammas = check_vector(gammas_2d, "GAMMAS_2D")
     if np.any(gammas < 0) or len(gammas) > len(GAMMA_STYLE) or set(gammas.tolist()) - set(GAMMA_STYLE):

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm  # console bar; shown only on a terminal (see train_run)
 
+from ._checks import check_int
 from .data import DATASETS, load_cifar10, load_idx_dataset
 from .image_folder import load_cifar10_jpeg
 from .models import build_model
@@ -65,11 +66,6 @@ NORMALISATION = {
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
-def _check_int(value, name: str, low: int, what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"Invalid {name} value: {value!r}; {name} must be an integer >= {low} ({what}).")
-
-
 def check_device(device: str) -> str:
     """Return ``device`` if it is one of ``DEVICES`` or 'cuda:N', else raise ValueError naming the choices."""
     base, _, index = str(device).partition(":")
@@ -99,12 +95,12 @@ class RunConfig:
             raise ValueError(f"Invalid model value: {self.model!r}; expected one of {', '.join(PROTOCOLS)}.")
         if self.optimiser not in OPTIMISERS:
             raise ValueError(f"Invalid optimiser value: {self.optimiser!r}; expected one of {', '.join(OPTIMISERS)}.")
-        _check_int(self.seed, "seed", 0, "seeds are 0, 1, 2, ...")
+        check_int(self.seed, "seed", 0)
         if self.lr is not None and not (isinstance(self.lr, int | float) and 0 < self.lr < float("inf")):
             raise ValueError(f"Invalid lr value: {self.lr!r}; lr must be a finite number > 0 (None: the protocol's).")
         for name in ("epochs", "subset", "test_subset"):
             if getattr(self, name) is not None:
-                _check_int(getattr(self, name), name, 1, "None means the protocol's or the whole set")
+                check_int(getattr(self, name), name, 1)  # None: the protocol's epochs, the whole set
         check_device(self.device)
 
     def resolved(self) -> RunConfig:
