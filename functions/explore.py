@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -111,15 +112,9 @@ class Explorer:
 def _figure(width: float, height: float, ncols: int) -> tuple[Figure, list]:
     fig = Figure(figsize=(width, height), dpi=80, layout="constrained")
     FigureCanvasAgg(fig)
-    with _style():
+    with mpl.rc_context(STYLE):
         axes = list(np.atleast_1d(fig.subplots(1, ncols)))
     return fig, axes
-
-
-def _style():
-    import matplotlib as mpl
-
-    return mpl.rc_context(STYLE)
 
 
 def _background(ax, loss, box, n: int = 121):
