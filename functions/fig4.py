@@ -139,8 +139,8 @@ def rate_ratios(h_ratios, settings: dict, sigma: float, steps: int, seeds: int, 
     h = np.ravel([[x, 1.0] for x in h_ratios])
     out = {}
     for i, (name, (lr, start)) in enumerate(settings.items()):
-        paths = simulate(name, h, np.ones_like(h), sigma, lr, steps, seeds, beta2=beta2, seed=i)
-        r = fit_rates(paths, start)
+        mean_path = simulate(name, h, np.ones_like(h), sigma, lr, steps, seeds, beta2=beta2, seed=i, mean=True)
+        r = fit_rates(mean_path, start)
         out[name] = r[0::2] / r[1::2]
     return out
 
@@ -148,7 +148,7 @@ def rate_ratios(h_ratios, settings: dict, sigma: float, steps: int, seeds: int, 
 def mean_trajectories(h, theta0, sigma: float, lrs: dict, steps: int, seeds: int, beta2: float) -> dict:
     """Mean over seeds of each optimiser's noisy trajectory, shape (steps + 1, d)."""
     return {
-        name: simulate(name, h, theta0, sigma, lr, steps, seeds, beta2=beta2).mean(axis=1) for name, lr in lrs.items()
+        name: simulate(name, h, theta0, sigma, lr, steps, seeds, beta2=beta2, mean=True) for name, lr in lrs.items()
     }
 
 

@@ -195,7 +195,9 @@ def _freeze_layout(fig) -> None:
     bits, which shifts whole panels by round-off and flips anti-aliased pixels; rounded, they do not."""
     dpi = fig.dpi
     fig.set_dpi(mpl.rcParams["savefig.dpi"])
-    fig.canvas.draw()
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
     fig.set_layout_engine("none")
     for sub in fig.findobj(lambda a: isinstance(a, mpl.figure.SubFigure)):
         sub.bbox_relative.set_points(np.round(sub.bbox_relative.get_points(), 9))
@@ -212,8 +214,7 @@ def save_figure(fig, stem, formats=("png", "svg", "pdf")) -> list[pathlib.Path]:
     written = []
     with mpl.rc_context(STYLE), plt.ioff():
         quantise_figure(fig)
-        if fig.subfigs:
-            _freeze_layout(fig)
+        _freeze_layout(fig)
         for fmt in formats:
             path = stem.with_suffix(f".{fmt}")
             with atomic_path(path) as tmp:

@@ -16,11 +16,30 @@ def test_sgd_mean_path_follows_the_deterministic_recursion():
 
 
 def test_fit_rates_recovers_an_exponential():
-    t = np.arange(400)[:, None, None]
-    paths = np.exp(-np.array([0.01, 0.03]) * t) * np.ones((1, 3, 1))
-    np.testing.assert_allclose(nq.fit_rates(paths, start=10), [0.01, 0.03], rtol=1e-10)
+    t = np.arange(400)[:, None]
+    mean_path = 2.0 * np.exp(-np.array([0.01, 0.03]) * t)  # theta(0) = 2: rates are relative to the start
+    np.testing.assert_allclose(nq.fit_rates(mean_path, start=10), [0.01, 0.03], rtol=1e-10)
     with pytest.raises(ValueError, match="Invalid fit window"):
-        nq.fit_rates(paths, start=395)
+        nq.fit_rates(mean_path, start=395)
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam", "ballistic"])
+def test_simulate_mean_is_the_mean_of_the_runs(name):
+    """mean=True records the mean over seeds of the very runs that mean=False returns (same noise, every step,
+    across a noise-chunk boundary)."""
+    steps = nq.NOISE_CHUNK + 7
+    paths = nq.simulate(name, [0.5, 2.0], [1.0, -1.0], 1.0, 1e-2, steps, 5, seed=4)
+    mean = nq.simulate(name, [0.5, 2.0], [1.0, -1.0], 1.0, 1e-2, steps, 5, seed=4, mean=True)
+    assert paths.shape == (steps + 1, 5, 2) and mean.shape == (steps + 1, 2)
+    np.testing.assert_allclose(mean, paths.mean(axis=1), rtol=0, atol=1e-14)
+    assert np.all(np.diff(paths[:, :, 0], axis=0) != 0), "every step moves theta (the noise is fed every step)"
+
+
+def test_simulate_seeds_are_independent_and_reproducible():
+    a = nq.simulate("sgd", [1.0], [0.0], 1.0, 0.1, 50, 3, seed=2)
+    np.testing.assert_array_equal(a, nq.simulate("sgd", [1.0], [0.0], 1.0, 0.1, 50, 3, seed=2))
+    assert not np.allclose(a[:, 0], a[:, 1]), "each run gets its own noise"
+    assert not np.allclose(a, nq.simulate("sgd", [1.0], [0.0], 1.0, 0.1, 50, 3, seed=3))
 
 
 def test_curve_distance_ignores_time_parametrisation():
@@ -78,3 +97,19 @@ def test_make_optimiser_uses_the_betas_given():
     assert make_optimiser("ballistic", p, 1e-3, ballistic_beta2=0.7).param_groups[0]["betas"] == (0.0, 0.7)
     assert make_optimiser("sgd", p, 0.3).param_groups[0]["lr"] == 0.3
     assert make_optimiser("sgd", p, 0.3).param_groups[0]["momentum"] == 0
+
+
+def test_simulate_feeds_the_documented_noise_stream():
+    """SGD's increments give back xi_t = -(theta_{t+1} - (1 - lr h) theta_t) / (lr sigma sqrt(h)): they are
+    default_rng(seed).standard_normal drawn in (step, seed, direction) order, chunk after chunk."""
+    h, lr, sigma, steps = np.array([0.5, 2.0]), 0.1, 1.5, 2 * nq.NOISE_CHUNK + 3
+    paths = nq.simulate("sgd", h, [1.0, -1.0], sigma, lr, steps, 3, seed=7)
+    xi = -(paths[1:] - (1 - lr * h) * paths[:-1]) / (lr * sigma * np.sqrt(h))
+    rng = np.random.default_rng(7)
+    expected = np.concatenate(
+        [
+            rng.standard_normal((min(nq.NOISE_CHUNK, steps + 1 - first), 3, 2))
+            for first in range(1, steps + 1, nq.NOISE_CHUNK)
+        ]
+    )
+    np.testing.assert_allclose(xi, expected, rtol=0, atol=1e-9)
