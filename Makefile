@@ -41,8 +41,10 @@ lint: setup
 	$(PY) -m ruff format .
 
 benchmark: setup
+	$(PY) tests/benchmarks/bench_euler_lagrange.py
 	$(PY) tests/benchmarks/bench_least_action.py
 	$(PY) tests/benchmarks/bench_ballistic.py
+	$(PY) tests/benchmarks/bench_explorers.py
 	$(PY) tests/benchmarks/time_notebooks.py
 
 clean:
