@@ -8,6 +8,7 @@ import numpy as np
 
 __all__ = [
     "check_box",
+    "check_choice",
     "check_finite",
     "check_in_box",
     "check_range",
@@ -89,6 +90,13 @@ def check_positive_definite(G, name: str = "G") -> np.ndarray:
             f"{name} must be positive definite (all eigenvalues > 0)."
         )
     return G
+
+
+def check_choice(value, name: str, choices):
+    """Return ``value`` if it is one of ``choices``, else raise ValueError listing them."""
+    if value not in choices:
+        raise ValueError(f"Invalid {name} value: {value!r}; expected one of {', '.join(map(str, choices))}.")
+    return value
 
 
 def check_int(value, name: str, low: int, high: int | None = None) -> int:

@@ -23,6 +23,8 @@ import tarfile
 import numpy as np
 import torch
 
+from ._checks import check_choice
+
 __all__ = [
     "CHECKSUMS",
     "DATASETS",
@@ -182,8 +184,7 @@ def find_dataset_dir(dataset: str, root=None) -> pathlib.Path:
         ValueError: ``dataset`` is not one of ``DATASETS``.
         DataError: no folder holds the files; the message says where it looked and the command to run.
     """
-    if dataset not in CHECKSUMS:
-        raise ValueError(f"Invalid dataset value: {dataset!r}; expected one of {', '.join(CHECKSUMS)}.")
+    check_choice(dataset, "dataset", CHECKSUMS)
     root = pathlib.Path(root) if root is not None else default_root()
     candidates = [root / dataset, root]
     if dataset == "fashion-mnist":

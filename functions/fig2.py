@@ -12,7 +12,16 @@ import pathlib
 
 import numpy as np
 
-from ._checks import check_box, check_in_box, check_int, check_positive, check_positive_array, check_range, check_vector
+from ._checks import (
+    check_box,
+    check_choice,
+    check_in_box,
+    check_int,
+    check_positive,
+    check_positive_array,
+    check_range,
+    check_vector,
+)
 from .bvp import solve_bvp
 from .closed_form import quadratic_optimum, rate_ratio
 from .landscapes import Quadratic
@@ -72,10 +81,7 @@ def check_parameters(gammas, eta, k, h_1d, mu_1d, theta0_1d, T_1d, h_2d, mu_2d, 
     check_positive_array(check_vector(ratio_checks, "RATIO_CHECKS"), "RATIO_CHECKS")
     for letter, model, dataset, n_seeds, n_epochs, tol in zip("ef", ("mlp", "cnn"), datasets, seeds, epochs, close,
                                                               strict=True):  # fmt: skip
-        if dataset not in DATASET_NAMES:
-            raise ValueError(
-                f"Invalid DATASET_{letter.upper()} value: {dataset!r}; expected one of {', '.join(DATASET_NAMES)}."
-            )
+        check_choice(dataset, f"DATASET_{letter.upper()}", DATASET_NAMES)
         check_int(n_seeds, f"SEEDS_{letter.upper()}", 1)
         check_int(n_epochs, f"EPOCHS_{letter.upper()}", 1)
         check_positive(tol, f"CLOSE_{letter.upper()}")
@@ -166,8 +172,7 @@ def require_runs(out_dir, dataset: str, model: str) -> None:
     Called right after the notebook's parameters, so that ``TRAIN = False`` with a dataset that has no runs
     stops before any computation or any file is written.
     """
-    if dataset not in DATASET_NAMES:
-        raise ValueError(f"Invalid dataset value: {dataset!r}; expected one of {', '.join(DATASET_NAMES)}.")
+    check_choice(dataset, "dataset", DATASET_NAMES)
     if not any(pathlib.Path(out_dir).glob(f"{dataset}_{model}_*_seed*.json")):
         panel = "fig2e" if model == "mlp" else "fig2f"
         raise FileNotFoundError(

@@ -14,6 +14,7 @@ import numpy as np
 
 from ._checks import (
     check_box,
+    check_choice,
     check_finite,
     check_in_box,
     check_int,
@@ -92,8 +93,7 @@ def check_parameters(q, sigma2, trace_steps, transient, rho_range, n_params, n_s
     rho = check_vector(rho_grid, "RHO_GRID")
     if rho.size < 2 or np.any(rho < 0) or np.any(rho > 1):
         raise ValueError("Invalid RHO_GRID value: expected at least 2 reset fractions in [0, 1].")
-    if sweep_dataset not in DATASET_NAMES:
-        raise ValueError(f"Invalid SWEEP_DATASET value: {sweep_dataset!r}; expected one of {', '.join(DATASET_NAMES)}.")
+    check_choice(sweep_dataset, "SWEEP_DATASET", DATASET_NAMES)
     if not train:
         require_lr_sweep(lr_sweep_dir, sweep_dataset)
 

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm  # console bar; shown only on a terminal (see train_run)
 
-from ._checks import check_int
+from ._checks import check_choice, check_int
 from .data import DATASETS, load_cifar10, load_idx_dataset
 from .image_folder import load_cifar10_jpeg
 from .models import build_model
@@ -89,12 +89,9 @@ class RunConfig:
     device: str = "auto"
 
     def __post_init__(self):
-        if self.dataset not in DATASETS:
-            raise ValueError(f"Invalid dataset value: {self.dataset!r}; expected one of {', '.join(DATASETS)}.")
-        if self.model not in PROTOCOLS:
-            raise ValueError(f"Invalid model value: {self.model!r}; expected one of {', '.join(PROTOCOLS)}.")
-        if self.optimiser not in OPTIMISERS:
-            raise ValueError(f"Invalid optimiser value: {self.optimiser!r}; expected one of {', '.join(OPTIMISERS)}.")
+        check_choice(self.dataset, "dataset", DATASETS)
+        check_choice(self.model, "model", PROTOCOLS)
+        check_choice(self.optimiser, "optimiser", OPTIMISERS)
         check_int(self.seed, "seed", 0)
         if self.lr is not None and not (isinstance(self.lr, int | float) and 0 < self.lr < float("inf")):
             raise ValueError(f"Invalid lr value: {self.lr!r}; lr must be a finite number > 0 (None: the protocol's).")
