@@ -38,7 +38,7 @@ from .geometry import DecayDrift, RotationDrift, diagonal_metric
 from .landscapes import DoubleWell, Quadratic
 from .least_action import minimise_action
 from .objective import Problem
-from .plotting import STYLE
+from .plotting import STYLE, freeze_layout
 from .tasks import cumulative_losses, measured_optimal_fraction
 
 __all__ = ["Explorer", "Slider", "fig1_explorer", "fig2_explorer", "fig3_explorer", "fig4_explorer", "widget"]
@@ -79,13 +79,12 @@ class Explorer:
     def png(self) -> bytes:
         """The figure as PNG bytes (what the widget shows).
 
-        First call: lay the figure out (constrained layout), freeze that layout, draw the static part once and
-        keep it. Later calls restore it and draw only the dynamic artists, unless an axis' limits changed.
+        First call: lay the figure out once (``plotting.freeze_layout``), draw the static part and keep it. Later
+        calls restore it and draw only the dynamic artists, unless an axis' limits changed.
         """
         fig, canvas = self.figure, self.figure.canvas
-        if self._background is None:  # lay out once, then freeze the layout
-            canvas.draw()
-            fig.set_layout_engine("none")
+        if self._background is None:
+            freeze_layout(fig, fig.dpi)
         limits = [(ax.get_xlim(), ax.get_ylim()) for ax in fig.axes]
         if self._background is None or limits != self._limits:
             for artist in self.dynamic:

@@ -26,6 +26,7 @@ __all__ = [
     "Panel",
     "STYLE",
     "compose",
+    "freeze_layout",
     "loss_heatmap",
     "render_panel",
     "quantise",
@@ -188,13 +189,14 @@ def _stable_svg_ids(path: pathlib.Path) -> None:
     path.write_text(text)
 
 
-def _freeze_layout(fig) -> None:
-    """Lay a composed figure out once at the saving resolution, round every subfigure and axes position to 1e-9
-    of the figure, and keep that layout. The constrained layout of nested subfigures iterates over objects in
-    an order that depends on their memory addresses, so its positions differ between processes in the last
-    bits, which shifts whole panels by round-off and flips anti-aliased pixels; rounded, they do not."""
-    dpi = fig.dpi
-    fig.set_dpi(mpl.rcParams["savefig.dpi"])
+def freeze_layout(fig, dpi: float) -> None:
+    """Run ``fig``'s layout engine once at ``dpi`` (no rendering), round every subfigure and axes position to 1e-9
+    of the figure, and keep that layout for every later draw, so that a figure saved in several formats or redrawn
+    many times is laid out only once. Rounded because the constrained layout of nested subfigures iterates over
+    objects in an order that depends on their memory addresses: its positions differ between processes in the
+    last bits, which would shift whole panels by round-off and flip anti-aliased pixels."""
+    old_dpi = fig.dpi
+    fig.set_dpi(dpi)
     engine = fig.get_layout_engine()
     if engine is not None:
         engine.execute(fig)
@@ -203,7 +205,7 @@ def _freeze_layout(fig) -> None:
         sub.bbox_relative.set_points(np.round(sub.bbox_relative.get_points(), 9))
     for ax in fig.findobj(Axes):
         ax.set_position(np.round(ax.get_position(original=False).bounds, 9), which="both")
-    fig.set_dpi(dpi)
+    fig.set_dpi(old_dpi)
 
 
 def save_figure(fig, stem, formats=("png", "svg", "pdf")) -> list[pathlib.Path]:
@@ -214,7 +216,7 @@ def save_figure(fig, stem, formats=("png", "svg", "pdf")) -> list[pathlib.Path]:
     written = []
     with mpl.rc_context(STYLE), plt.ioff():
         quantise_figure(fig)
-        _freeze_layout(fig)
+        freeze_layout(fig, mpl.rcParams["savefig.dpi"])  # one layout, at the PNG's resolution, for all formats
         for fmt in formats:
             path = stem.with_suffix(f".{fmt}")
             with atomic_path(path) as tmp:

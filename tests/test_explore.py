@@ -95,3 +95,19 @@ def test_widget_wires_sliders_to_the_image(in_tmp):
     assert image.value != before and "redrawn in" in status.value
     assert e.last["rotation"]["distance_to_mu"] != pytest.approx(distance), "the numbers follow the slider"
     assert os.listdir(in_tmp) == []
+
+
+def test_an_explorer_is_laid_out_once(monkeypatch):
+    """The first redraw lays the figure out without rendering it (plotting.freeze_layout); later redraws reuse it."""
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    calls, draws = [], []
+    execute = ConstrainedLayoutEngine.execute
+    monkeypatch.setattr(ConstrainedLayoutEngine, "execute", lambda self, fig: calls.append(1) or execute(self, fig))
+    e = explore.fig2_explorer([-3.0, -3.0], 1.0, 1 / 9)
+    draw = e.figure.canvas.draw
+    monkeypatch.setattr(e.figure.canvas, "draw", lambda: draws.append(1) or draw())
+    for gamma in (1.0, 2.0, 3.0):
+        e.redraw(gamma=gamma, ratio=1 / 9)
+    assert len(calls) == 1, f"laid out {len(calls)} times in 3 redraws"
+    assert len(draws) == 1, f"{len(draws)} full draws in 3 redraws (the static part is drawn once, then blitted)"
