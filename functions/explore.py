@@ -38,7 +38,7 @@ from .geometry import DecayDrift, RotationDrift, diagonal_metric
 from .landscapes import DoubleWell, Quadratic
 from .least_action import minimise_action
 from .objective import Problem
-from .plotting import STYLE, freeze_layout
+from .plotting import STYLE, freeze_layout, loss_grid, loss_heatmap
 from .tasks import cumulative_losses, measured_optimal_fraction
 
 __all__ = ["Explorer", "Slider", "fig1_explorer", "fig2_explorer", "fig3_explorer", "fig4_explorer", "widget"]
@@ -116,12 +116,14 @@ def _figure(width: float, height: float, ncols: int) -> tuple[Figure, list]:
     return fig, axes
 
 
-def _background(ax, loss, box, n: int = 121):
-    xmin, xmax, ymin, ymax = box
-    X, Y = np.meshgrid(np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n))
-    image = ax.imshow(loss(np.stack([X, Y], axis=-1)), origin="lower", extent=box, cmap="viridis", aspect="auto",
-                      alpha=0.8, interpolation="bilinear")  # fmt: skip
-    ax.set(xlim=(xmin, xmax), ylim=(ymin, ymax), xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
+#: Grid of the explorers' loss heatmaps (coarser than the saved panels': redrawn on every move in fig2).
+GRID = 121
+
+
+def _background(ax, loss, box):
+    """The loss as a heatmap (no contours: cheaper to recolour); returns the image."""
+    image = loss_heatmap(ax, loss, box, n=GRID, levels=0, alpha=0.8)
+    ax.set(xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
     return image
 
 
@@ -197,8 +199,7 @@ def fig2_explorer(theta0, gamma: float, ratio: float, eta: float = 1.0, k: float
 
     def update(gamma=gamma, ratio=ratio) -> dict:
         loss = Quadratic([ratio, 1.0])
-        xs, ys = np.meshgrid(np.linspace(box[0], box[1], 121), np.linspace(box[2], box[3], 121))
-        image.set_data(loss(np.stack([xs, ys], axis=-1)))
+        image.set_data(loss_grid(loss, box, GRID)[2])
         image.autoscale()
         for line, g in ((far, 0.0), (now, gamma)):
             path = quadratic_optimum(Problem(loss, gamma=g, eta=eta, k=k), theta0)(t)
@@ -274,9 +275,7 @@ def fig4_explorer(noise_ratio: float, c: float, steps: int = 300, seed: int = 0,
     (loss_line,) = ax_c.plot([], [], color="black", lw=2)
     belief_line = ax_c.axvline(0.5, color="#d6204e", ls="--", label=r"belief-optimal $\rho^* = 1 - c$")
     (best,) = ax_c.plot([], [], "o", color="#1e90ff", label="measured optimum")
-    top = (
-        1.1 * cumulative_losses([0.0], 0.0, n_tasks=200, n_sequences=10)[0]
-    )  # the largest loss: no reset of independent tasks
+    top = 1.1 * cumulative_losses([0.0], 0.0, n_tasks=200, n_sequences=10)[0]  # largest: independent tasks, no reset
     ax_c.set(xlabel=r"reset fraction $\rho$", ylabel="cumulative loss per task", xlim=(0, 1), ylim=(0, top))
     ax.set_xlim(0, steps)
     ax_c.legend(fontsize=7)

@@ -27,6 +27,7 @@ __all__ = [
     "STYLE",
     "compose",
     "freeze_layout",
+    "loss_grid",
     "loss_heatmap",
     "render_panel",
     "quantise",
@@ -249,12 +250,19 @@ def save_panels(panels: dict[str, Panel], prefix, formats=("png", "svg", "pdf"))
     return written
 
 
-def loss_heatmap(ax, loss, lim, n: int = 301, cmap="viridis", contour_color="white", levels=10, alpha=1.0):
-    """Heatmap of L(theta) on the square [-lim, lim]^2 (or (xmin, xmax, ymin, ymax)) with contours."""
+def loss_grid(loss, lim, n: int):
+    """(X, Y, Z = L(X, Y)) on an n x n grid of the square [-lim, lim]^2 (or of (xmin, xmax, ymin, ymax))."""
     xmin, xmax, ymin, ymax = (-lim, lim, -lim, lim) if np.isscalar(lim) else lim
     X, Y = np.meshgrid(np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n))
-    Z = loss(np.stack([X, Y], axis=-1))
-    ax.imshow(
+    return X, Y, loss(np.stack([X, Y], axis=-1))
+
+
+def loss_heatmap(ax, loss, lim, n: int = 301, cmap="viridis", contour_color="white", levels=10, alpha=1.0):
+    """Heatmap of L(theta) on the square [-lim, lim]^2 (or (xmin, xmax, ymin, ymax)) with ``levels`` contours
+    (none when 0); returns the image (``image.set_data`` recolours it)."""
+    xmin, xmax, ymin, ymax = (-lim, lim, -lim, lim) if np.isscalar(lim) else lim
+    X, Y, Z = loss_grid(loss, lim, n)
+    image = ax.imshow(
         Z,
         origin="lower",
         extent=(xmin, xmax, ymin, ymax),
@@ -263,7 +271,8 @@ def loss_heatmap(ax, loss, lim, n: int = 301, cmap="viridis", contour_color="whi
         aspect="auto",
         interpolation="bilinear",
     )
-    ax.contour(X, Y, Z, levels=levels, colors=contour_color, linewidths=0.6, alpha=0.8, negative_linestyles="solid")
+    if levels:
+        ax.contour(X, Y, Z, levels=levels, colors=contour_color, linewidths=0.6, alpha=0.8, negative_linestyles="solid")
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
-    return Z
+    return image

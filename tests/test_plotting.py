@@ -104,3 +104,20 @@ def test_a_panel_is_laid_out_once_for_all_formats(tmp_path, monkeypatch):
     np.testing.assert_array_equal(fig.axes[0].get_position().bounds, expected)
     assert fig.axes[0].get_position().bounds != (0.125, 0.11, 0.775, 0.77), "laid out, not matplotlib's default"
     plt.close(fig)
+
+
+def test_loss_heatmap_draws_the_loss_grid_and_contours_on_request():
+    from functions.landscapes import Quadratic
+    from functions.plotting import loss_grid, loss_heatmap
+
+    loss, box = Quadratic([2.0, 0.5], [0.3, -0.2]), (-1.0, 2.0, -3.0, 1.0)
+    X, Y, Z = loss_grid(loss, box, 31)
+    assert X[0, -1] == 2.0 and Y[-1, 0] == 1.0 and Z[5, 7] == loss(np.array([X[5, 7], Y[5, 7]]))
+    fig, (a, b) = plt.subplots(1, 2)
+    image = loss_heatmap(a, loss, box, n=31, levels=0)
+    np.testing.assert_array_equal(image.get_array(), Z)
+    assert not a.collections and a.get_xlim() == (-1.0, 2.0) and a.get_ylim() == (-3.0, 1.0)
+    loss_heatmap(b, loss, 1.5, n=31, levels=5)
+    assert b.collections, "contours drawn"
+    assert b.get_xlim() == (-1.5, 1.5), "a scalar lim is the square [-lim, lim]^2"
+    plt.close(fig)
