@@ -201,7 +201,10 @@ def freeze_layout(fig, dpi: float) -> None:
     engine = fig.get_layout_engine()
     if engine is not None:
         engine.execute(fig)
-    fig.set_layout_engine("none")
+    # No engine at all, not "none": "none" leaves a placeholder engine, and savefig then lays out (draws without
+    # rendering) before every save, which doubles its cost. The rc guard keeps None from picking an engine again.
+    with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
     for sub in fig.findobj(lambda a: isinstance(a, mpl.figure.SubFigure)):
         sub.bbox_relative.set_points(np.round(sub.bbox_relative.get_points(), 9))
     for ax in fig.findobj(Axes):

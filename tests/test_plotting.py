@@ -95,12 +95,16 @@ def test_a_panel_is_laid_out_once_for_all_formats(tmp_path, monkeypatch):
     expected = np.round(twin.axes[0].get_position().bounds, 9)
     plt.close(twin)
 
-    calls = []
+    calls, draws = [], []
     execute = ConstrainedLayoutEngine.execute
     monkeypatch.setattr(ConstrainedLayoutEngine, "execute", lambda self, fig: calls.append(1) or execute(self, fig))
+    draw = mpl.figure.Figure.draw
+    monkeypatch.setattr(mpl.figure.Figure, "draw", lambda self, renderer: draws.append(1) or draw(self, renderer))
     fig = render_panel(_panel(t, 0.0))
     save_figure(fig, tmp_path / "panel", formats=("png", "svg", "pdf"))
     assert len(calls) == 1, f"the layout ran {len(calls)} times for 3 formats"
+    assert len(draws) == 3, f"{len(draws)} draws for 3 formats (a leftover layout engine makes savefig draw twice)"
+    assert fig.get_layout_engine() is None
     np.testing.assert_array_equal(fig.axes[0].get_position().bounds, expected)
     assert fig.axes[0].get_position().bounds != (0.125, 0.11, 0.775, 0.77), "laid out, not matplotlib's default"
     plt.close(fig)
