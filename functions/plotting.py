@@ -1,8 +1,8 @@
 """Plotting helpers shared by the figures: style, panels, composition and byte-stable saving.
 
-A ``Panel`` is a drawing function plus its layout (rows of axes, projection). The same panel is
-rendered alone (saved to results/) and inside the composed figure (saved to fig_images/), so the
-two can never disagree.
+A ``Panel`` is a drawing function plus its layout (rows of axes, projection). Each panel is drawn
+once, alone, and saved to results/; the composed figure in fig_images/ tiles those saved PNGs, so
+the two can never disagree.
 """
 
 from __future__ import annotations
@@ -98,38 +98,68 @@ def _fill(container, panel: Panel) -> list:
 
 def render_panel(panel: Panel):
     """Draw ``panel`` alone in a new figure and return the figure."""
-    with mpl.rc_context(STYLE), plt.ioff():  # no intermediate draws (see compose)
+    # Non-interactive while building: in Jupyter's inline backend (interactive mode) every pyplot call would draw
+    # the half-built figure, and the constrained layout of the final draw would then depend on those intermediate
+    # draws, shifting lines by round-off and flipping anti-aliased pixels from run to run.
+    with mpl.rc_context(STYLE), plt.ioff():
         fig = plt.figure(figsize=panel.size, layout="constrained")
         _fill(fig, panel)
     return fig
 
 
-def compose(panels: dict[str, Panel], width_ratios=None, figsize=(12, 3.2), letters: bool = True, layout=None):
-    """Compose ``panels`` in one figure, labelled by their keys (a, b, c, ...).
+#: Tiling of composed figures, in pixels of the saved panels (savefig.dpi = 150): the gap between panels and
+#: rows, the gutter left of each panel that holds its letter, and the letter's height (14 pt).
+TILE_GAP, LETTER_GUTTER, LETTER_SIZE = 10, 30, 29
 
-    Args:
-        panels: the panels by letter.
-        width_ratios: relative widths of the panels of a single row (``layout`` None).
-        figsize: figure size in inches.
-        letters: draw the panel letters.
-        layout: rows of panel letters (e.g. [["a", "b"], ["c"]]); one row of all panels when None.
-            Each row's panels get widths proportional to their ``size[0]``.
+#: The letters' font: DejaVu Sans Bold as shipped inside matplotlib, so that every machine draws the same pixels.
+LETTER_FONT = pathlib.Path(mpl.get_data_path(), "fonts", "ttf", "DejaVuSans-Bold.ttf")
+
+
+def compose(prefix, layout, stem, letters: bool = True) -> pathlib.Path:
+    """Compose the panels saved by ``save_panels(panels, prefix)`` into one figure, ``stem``.png.
+
+    The panels' PNGs ``{prefix}_{name}.png`` are tiled row by row as ``layout`` says (e.g. [["a", "b"], ["c"]]):
+    rows centred, panels top-aligned, each with its letter in a gutter at its top left. The composed figure is
+    the panels' own pixels: nothing is drawn a second time, and it cannot disagree with results/. Written
+    atomically, byte-stable (no metadata); returns the path.
     """
-    rows = layout or [list(panels)]
-    # Non-interactive while building: in Jupyter's inline backend (interactive mode) every pyplot call would
-    # draw the half-built figure, and the constrained layout of the final draw would then depend on those
-    # intermediate draws, shifting lines by round-off and flipping anti-aliased pixels from run to run.
-    with mpl.rc_context(STYLE), plt.ioff():
-        fig = plt.figure(figsize=figsize, layout="constrained")
-        row_figs = np.atleast_1d(fig.subfigures(len(rows), 1, hspace=0.03)) if len(rows) > 1 else [fig]
-        for row_fig, names in zip(row_figs, rows, strict=True):
-            ratios = width_ratios if layout is None else [panels[n].size[0] for n in names]
-            subfigs = np.atleast_1d(row_fig.subfigures(1, len(names), width_ratios=ratios, wspace=0.02))
-            for subfig, name in zip(subfigs, names, strict=True):
-                _fill(subfig, panels[name])
-                if letters:
-                    subfig.text(0.0, 1.0, name, fontsize=14, fontweight="bold", va="top", ha="left")
-    return fig
+    from PIL import Image, ImageDraw, ImageFont
+
+    rows = [list(row) for row in layout]
+    names = [name for row in rows for name in row]
+    if not names or any(not row for row in rows) or len(set(names)) != len(names):
+        raise ValueError(
+            f"Invalid layout value: {layout!r}; expected rows of distinct panel names, e.g. [['a', 'b'], ['c']]."
+        )
+    files = {name: pathlib.Path(f"{prefix}_{name}.png") for name in names}
+    missing = [str(f) for f in files.values() if not f.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"No saved panel {', '.join(missing)}: compose tiles the PNGs that save_panels(panels, {str(prefix)!r}) "
+            "writes; save the panels first, or fix the layout's names."
+        )
+    images = {}
+    for name, f in files.items():
+        with Image.open(f) as im:
+            images[name] = im.convert("RGB")
+    gutter = LETTER_GUTTER if letters else 0
+    widths = [sum(images[n].width + gutter for n in row) + TILE_GAP * (len(row) - 1) for row in rows]
+    heights = [max(images[n].height for n in row) for row in rows]
+    canvas = Image.new("RGB", (max(widths), sum(heights) + TILE_GAP * (len(rows) - 1)), "white")
+    draw, font = ImageDraw.Draw(canvas), ImageFont.truetype(str(LETTER_FONT), LETTER_SIZE)
+    y = 0
+    for row, width, height in zip(rows, widths, heights, strict=True):
+        x = (canvas.width - width) // 2
+        for name in row:
+            canvas.paste(images[name], (x + gutter, y))
+            if letters:
+                draw.text((x + 2, y + 2), name, fill="black", font=font, anchor="lt")
+            x += gutter + images[name].width + TILE_GAP
+        y += height + TILE_GAP
+    path = pathlib.Path(stem).with_suffix(".png")
+    with atomic_path(path) as tmp:
+        canvas.save(tmp, format="PNG")
+    return path
 
 
 def quantise(values):
@@ -231,15 +261,14 @@ def save_figure(fig, stem, formats=("png", "svg", "pdf")) -> list[pathlib.Path]:
     return written
 
 
-def show_saved(fig, path) -> None:
-    """Close ``fig`` and display the PNG saved at ``path`` in the notebook: the reader sees exactly the file.
+def show_saved(path) -> None:
+    """Display the PNG saved at ``path`` in the notebook: the reader sees exactly the file.
 
     Independent of the kernel's matplotlib backend (``make figures`` and ``make test`` run the kernels with
     MPLBACKEND=agg, where ``plt.show()`` shows nothing; JupyterLab uses the inline backend).
     """
     from IPython.display import Image, display
 
-    plt.close(fig)
     display(Image(filename=str(path)))
 
 

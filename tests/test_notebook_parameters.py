@@ -41,7 +41,7 @@ def test_notebook_runs_with_edited_parameters(tmp_path, notebook, stem, override
     for key, value in expected.items():
         assert stored["parameters"][key] == value
     composed = pathlib.Path(notebook).stem
-    assert sorted(p.name for p in (tmp_path / "fig_images").iterdir()) == [f"{composed}.pdf", f"{composed}.png"]
+    assert sorted(p.name for p in (tmp_path / "fig_images").iterdir()) == [f"{composed}.png"]
 
 
 BAD = [

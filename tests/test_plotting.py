@@ -5,8 +5,6 @@ import re
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from matplotlib.axes import Axes
-from matplotlib.figure import SubFigure
 
 from functions.plotting import Panel, quantise, render_panel, save_figure
 from functions.results_io import NOISE_FLOOR, rounded
@@ -63,20 +61,59 @@ def test_stored_numbers_have_a_noise_floor(value, stored):
     assert rounded({"x": [value]}) == {"x": [stored]}
 
 
-def test_composed_layout_is_frozen_on_a_rounded_grid(tmp_path):
-    """Composed figures are laid out once and their positions rounded, so round-off in the constrained layout
-    (which depends on the objects' memory addresses) cannot move a panel between processes."""
-    from functions.plotting import compose
+def _saved_panels(tmp_path):
+    """Three saved panels of different sizes: a (3.2 x 3.0 in), b (2.0 x 2.0 in), c (4.0 x 1.5 in)."""
+    from PIL import Image
+
+    from functions.plotting import save_panels
 
     t = np.linspace(0.0, 6.0, 101)
-    fig = compose({"a": _panel(t, 0.0), "b": _panel(t, 0.0)}, figsize=(6, 3))
-    save_figure(fig, tmp_path / "composed", formats=("png",))
-    axes = fig.findobj(Axes)
-    subfigs = fig.findobj(lambda a: isinstance(a, SubFigure))
-    assert len(axes) == 2 and len(subfigs) == 2
-    for bounds in [ax.get_position().bounds for ax in axes] + [s.bbox_relative.bounds for s in subfigs]:
-        np.testing.assert_array_equal(np.round(bounds, 9), bounds)
-    plt.close(fig)
+    sizes = {"a": (3.2, 3.0), "b": (2.0, 2.0), "c": (4.0, 1.5)}
+    panels = {k: Panel(_panel(t, 0.0).draw, size=v) for k, v in sizes.items()}
+    save_panels(panels, tmp_path / "p", formats=("png",))
+    return {k: np.asarray(Image.open(tmp_path / f"p_{k}.png").convert("RGB")) for k in sizes}
+
+
+def test_compose_tiles_the_saved_panel_pixels(tmp_path):
+    """The composed figure is the panels' own pixels: rows centred, panels top-aligned, a letter gutter each."""
+    from PIL import Image
+
+    from functions.plotting import LETTER_GUTTER, TILE_GAP, compose
+
+    px = _saved_panels(tmp_path)
+    (ha, wa), (hb, wb), (hc, wc) = (px[k].shape[:2] for k in "abc")
+    assert (wa, ha, wb, hb) == (480, 450, 300, 300), "150 dpi panels"
+    path = compose(tmp_path / "p", [["a", "b"], ["c"]], tmp_path / "figs" / "composed")
+    assert path == tmp_path / "figs" / "composed.png"
+    out = np.asarray(Image.open(path).convert("RGB"))
+    width = LETTER_GUTTER + wa + TILE_GAP + LETTER_GUTTER + wb
+    assert out.shape == (ha + TILE_GAP + hc, width, 3)
+    g = LETTER_GUTTER
+    np.testing.assert_array_equal(out[:ha, g : g + wa], px["a"])
+    np.testing.assert_array_equal(out[:hb, 2 * g + wa + TILE_GAP :], px["b"])
+    assert (out[hb:ha, 2 * g + wa + TILE_GAP :] == 255).all(), "b is top-aligned, white below it"
+    x0 = (width - (g + wc)) // 2
+    np.testing.assert_array_equal(out[ha + TILE_GAP :, x0 + g : x0 + g + wc], px["c"])
+    for x, y in ((0, 0), (g + wa + TILE_GAP, 0), (x0, ha + TILE_GAP)):
+        assert (out[y : y + 40, x : x + g] < 128).any(), f"a letter in the gutter at ({x}, {y})"
+    plain = compose(tmp_path / "p", [["a", "b"]], tmp_path / "plain", letters=False)
+    out = np.asarray(Image.open(plain).convert("RGB"))
+    np.testing.assert_array_equal(out, np.concatenate([px["a"], np.full((ha, TILE_GAP, 3), 255), np.pad(
+        px["b"], ((0, ha - hb), (0, 0), (0, 0)), constant_values=255)], axis=1))  # fmt: skip
+
+
+def test_compose_is_byte_stable_and_checks_its_input_before_writing(tmp_path):
+    from functions.plotting import compose
+
+    _saved_panels(tmp_path)
+    first = compose(tmp_path / "p", [["a", "b", "c"]], tmp_path / "one").read_bytes()
+    assert compose(tmp_path / "p", [["a", "b", "c"]], tmp_path / "two").read_bytes() == first
+    with pytest.raises(FileNotFoundError, match=r"No saved panel .*p_d\.png.*save the panels first"):
+        compose(tmp_path / "p", [["a", "d"]], tmp_path / "bad")
+    for layout in ([], [["a"], []], [["a", "a"]]):
+        with pytest.raises(ValueError, match=r"Invalid layout value: .*expected rows of distinct panel names"):
+            compose(tmp_path / "p", layout, tmp_path / "bad")
+    assert not (tmp_path / "bad.png").exists(), "nothing written"
 
 
 def test_a_panel_is_laid_out_once_for_all_formats(tmp_path, monkeypatch):
