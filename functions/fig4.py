@@ -131,25 +131,24 @@ def rate_ratios(h_ratios, settings: dict, sigma: float, steps: int, seeds: int, 
     """Measured r1/r2 per optimiser at each H11/H22 (H22 = 1), from ``noisy_quadratic`` runs.
 
     The optimisers act elementwise, so all ratios run at once as column pairs (H11, 1) of one
-    parameter tensor, each column with its own noise.
+    parameter tensor, each column with its own noise; the optimisers see the same noise.
 
     Args:
         settings: {optimiser: (lr, fit start step)}.
     """
     h = np.ravel([[x, 1.0] for x in h_ratios])
+    lrs = {name: lr for name, (lr, _) in settings.items()}
+    mean_paths = simulate(lrs, h, np.ones_like(h), sigma, steps, seeds, beta2=beta2, mean=True)
     out = {}
-    for i, (name, (lr, start)) in enumerate(settings.items()):
-        mean_path = simulate(name, h, np.ones_like(h), sigma, lr, steps, seeds, beta2=beta2, seed=i, mean=True)
-        r = fit_rates(mean_path, start)
+    for name, (_, start) in settings.items():
+        r = fit_rates(mean_paths[name], start)
         out[name] = r[0::2] / r[1::2]
     return out
 
 
 def mean_trajectories(h, theta0, sigma: float, lrs: dict, steps: int, seeds: int, beta2: float) -> dict:
-    """Mean over seeds of each optimiser's noisy trajectory, shape (steps + 1, d)."""
-    return {
-        name: simulate(name, h, theta0, sigma, lr, steps, seeds, beta2=beta2, mean=True) for name, lr in lrs.items()
-    }
+    """Mean over seeds of each optimiser's noisy trajectory, shape (steps + 1, d), all on the same noise."""
+    return simulate(lrs, h, theta0, sigma, steps, seeds, beta2=beta2, mean=True)
 
 
 def optimal_curves(h, theta0, gammas, n: int = 20000) -> dict:

@@ -22,43 +22,61 @@ __all__ = ["curve_distance", "fit_rates", "simulate"]
 NOISE_CHUNK = 256
 
 
-def simulate(name: str, h, theta0, sigma: float, lr: float, steps: int, seeds: int, beta2: float = 0.999,
-             seed: int = 0, mean: bool = False) -> np.ndarray:  # fmt: skip
-    """Run ``seeds`` independent noisy runs of optimiser ``name`` from ``theta0``.
+def simulate(lrs: dict, h, theta0, sigma: float, steps: int, seeds: int, beta2: float = 0.999, seed: int = 0,
+             mean: bool = False) -> dict:  # fmt: skip
+    """Run ``seeds`` independent noisy runs from ``theta0`` of each optimiser in ``lrs`` ({name: learning rate}).
 
-    Each step feeds the optimiser g_t = h * theta_t + sigma sqrt(h) xi_t with xi_t ~ N(0, I) drawn from
-    ``numpy.random.default_rng(seed)`` (platform-independent streams), ``NOISE_CHUNK`` steps at a time.
+    Each step feeds the optimisers g_t = h * theta_t + sigma sqrt(h) xi_t with xi_t ~ N(0, I) drawn from
+    ``numpy.random.default_rng(seed)`` (platform-independent streams), ``NOISE_CHUNK`` steps at a time. The
+    optimisers run side by side on the same xi_t (common random numbers): they differ only by their rule, and
+    each one's runs are exactly those it gives alone with the same seed.
 
     Returns:
-        theta of shape (steps + 1, seeds, d); with ``mean=True`` only its mean over the seeds, shape
+        {name: theta of shape (steps + 1, seeds, d)}; with ``mean=True`` only its mean over the seeds, shape
         (steps + 1, d), without storing every run.
     """
+    if not isinstance(lrs, dict) or not lrs:
+        raise ValueError(
+            f"Invalid lrs value: {lrs!r}; expected a dict {{optimiser: learning rate}}, e.g. {{'sgd': 0.01}}."
+        )
+    lrs = {name: check_positive(lr, f"lrs[{name!r}]") for name, lr in lrs.items()}
     h = check_vector(h, "h")
     theta0 = check_vector(theta0, "theta0", h.shape[0])
-    sigma, lr = check_positive(sigma, "sigma"), check_positive(lr, "lr")
+    sigma = check_positive(sigma, "sigma")
     rng = np.random.default_rng(seed)
     h_t, scale = torch.tensor(h), torch.tensor(sigma * np.sqrt(h))
-    theta = torch.nn.Parameter(torch.tensor(theta0).repeat(seeds, 1))
-    theta.grad = torch.zeros_like(theta)
-    opt = make_optimiser(name, [theta], lr, adam_betas=(0.9, beta2), ballistic_beta2=beta2)
-    out = torch.empty((steps + 1, *(theta.shape[1:] if mean else theta.shape)), dtype=torch.float64)
+    runs, out = [], {}
+    for name, lr in lrs.items():
+        theta = torch.nn.Parameter(torch.tensor(theta0).repeat(seeds, 1))
+        theta.grad = torch.zeros_like(theta)
+        opt = make_optimiser(name, [theta], lr, adam_betas=(0.9, beta2), ballistic_beta2=beta2)
+        out[name] = torch.empty((steps + 1, *(theta.shape[1:] if mean else theta.shape)), dtype=torch.float64)
+        # Each step's theta is copied into a chunk-long buffer (the output itself without mean); with mean=True
+        # the buffer is averaged over the seeds once per chunk: one reduction per step would cost more than the step.
+        buffer = torch.empty((NOISE_CHUNK, *theta.shape), dtype=torch.float64) if mean else None
+        runs.append((theta, opt, buffer, out[name]))
     with torch.no_grad():
-        record = (lambda t: torch.mean(theta, 0, out=out[t])) if mean else (lambda t: out[t].copy_(theta))
-        record(0)
+        for theta, _, _, path in runs:
+            path[0] = theta.mean(0) if mean else theta
         for first in range(1, steps + 1, NOISE_CHUNK):
-            noise = torch.from_numpy(rng.standard_normal((min(NOISE_CHUNK, steps + 1 - first), *theta.shape)))
-            noise.mul_(scale)
-            for k, xi in enumerate(noise):
-                torch.addcmul(xi, h_t, theta, out=theta.grad)  # g = h theta + sigma sqrt(h) xi
-                opt.step()
-                record(first + k)
-    return out.numpy()
+            n = min(NOISE_CHUNK, steps + 1 - first)
+            noise = torch.from_numpy(rng.standard_normal((n, seeds, h.shape[0]))).mul_(scale)
+            xis = noise.unbind(0)
+            for theta, opt, buffer, path in runs:
+                rows = (buffer if mean else path[first : first + n]).unbind(0)
+                for xi, row in zip(xis, rows, strict=False):
+                    torch.addcmul(xi, h_t, theta, out=theta.grad)  # g = h theta + sigma sqrt(h) xi
+                    opt.step()
+                    row.copy_(theta)
+                if mean:
+                    torch.mean(buffer[:n], 1, out=path[first : first + n])
+    return {name: path.numpy() for name, path in out.items()}
 
 
 def fit_rates(mean_path: np.ndarray, start: int = 0, floor: float = 0.2) -> np.ndarray:
     """Per-direction rates: minus the log-slope of the mean path E[theta_i(t)] / theta_i(0).
 
-    ``mean_path`` has shape (steps + 1, d): the mean over seeds (``simulate(..., mean=True)``). Each direction
+    ``mean_path`` has shape (steps + 1, d): the mean over seeds (``simulate(..., mean=True)[name]``). Each direction
     is fitted from step ``start`` (after the optimiser's curvature belief has settled) until its mean first
     falls below ``floor`` (before the noise floor of the mean matters).
     """

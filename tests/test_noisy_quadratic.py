@@ -9,7 +9,7 @@ from functions.tasks import compare_resets, cumulative_losses, measured_optimal_
 
 def test_sgd_mean_path_follows_the_deterministic_recursion():
     h, lr = np.array([0.5, 2.0]), 0.05
-    paths = nq.simulate("sgd", h, [1.0, -1.0], 1.0, lr, 200, 4000, seed=1)
+    paths = nq.simulate({"sgd": lr}, h, [1.0, -1.0], 1.0, 200, 4000, seed=1)["sgd"]
     t = np.arange(201)[:, None]
     expected = np.array([1.0, -1.0]) * (1 - lr * h) ** t
     assert np.max(np.abs(paths.mean(axis=1) - expected)) < 0.02
@@ -28,18 +28,44 @@ def test_simulate_mean_is_the_mean_of_the_runs(name):
     """mean=True records the mean over seeds of the very runs that mean=False returns (same noise, every step,
     across a noise-chunk boundary)."""
     steps = nq.NOISE_CHUNK + 7
-    paths = nq.simulate(name, [0.5, 2.0], [1.0, -1.0], 1.0, 1e-2, steps, 5, seed=4)
-    mean = nq.simulate(name, [0.5, 2.0], [1.0, -1.0], 1.0, 1e-2, steps, 5, seed=4, mean=True)
+    paths = nq.simulate({name: 1e-2}, [0.5, 2.0], [1.0, -1.0], 1.0, steps, 5, seed=4)[name]
+    mean = nq.simulate({name: 1e-2}, [0.5, 2.0], [1.0, -1.0], 1.0, steps, 5, seed=4, mean=True)[name]
     assert paths.shape == (steps + 1, 5, 2) and mean.shape == (steps + 1, 2)
     np.testing.assert_allclose(mean, paths.mean(axis=1), rtol=0, atol=1e-14)
     assert np.all(np.diff(paths[:, :, 0], axis=0) != 0), "every step moves theta (the noise is fed every step)"
 
 
+@pytest.mark.parametrize("mean", [False, True])
+def test_optimisers_run_side_by_side_on_the_same_noise(mean):
+    """Common random numbers: each optimiser's runs in a joint simulation are exactly its runs alone (same seed),
+    whatever the others are; a mutant that drew noise per optimiser or mixed up their states would differ."""
+    steps, lrs = nq.NOISE_CHUNK + 5, {"sgd": 0.05, "adam": 1e-2, "ballistic": 2e-2}
+    joint = nq.simulate(lrs, [0.5, 2.0], [1.0, -1.0], 1.0, steps, 4, beta2=0.99, seed=5, mean=mean)
+    assert list(joint) == list(lrs)
+    for name, lr in lrs.items():
+        alone = nq.simulate({name: lr}, [0.5, 2.0], [1.0, -1.0], 1.0, steps, 4, beta2=0.99, seed=5, mean=mean)[name]
+        np.testing.assert_array_equal(joint[name], alone)
+    assert not np.allclose(joint["adam"], joint["ballistic"]), "each optimiser keeps its own state"
+
+
+@pytest.mark.parametrize(
+    ("lrs", "match"),
+    [
+        ({}, r"Invalid lrs value: \{\}; expected a dict \{optimiser: learning rate\}"),
+        ({"sgd": 0.1, "adam": -1.0}, r"Invalid lrs\['adam'\] value: -1.0; lrs\['adam'\] must be > 0"),
+        ({"lion": 0.1}, r"Invalid optimiser value: 'lion'"),
+    ],
+)
+def test_simulate_rejects_bad_learning_rates_before_running(lrs, match):
+    with pytest.raises(ValueError, match=match):
+        nq.simulate(lrs, [1.0], [0.0], 1.0, 10, 2)
+
+
 def test_simulate_seeds_are_independent_and_reproducible():
-    a = nq.simulate("sgd", [1.0], [0.0], 1.0, 0.1, 50, 3, seed=2)
-    np.testing.assert_array_equal(a, nq.simulate("sgd", [1.0], [0.0], 1.0, 0.1, 50, 3, seed=2))
+    a = nq.simulate({"sgd": 0.1}, [1.0], [0.0], 1.0, 50, 3, seed=2)["sgd"]
+    np.testing.assert_array_equal(a, nq.simulate({"sgd": 0.1}, [1.0], [0.0], 1.0, 50, 3, seed=2)["sgd"])
     assert not np.allclose(a[:, 0], a[:, 1]), "each run gets its own noise"
-    assert not np.allclose(a, nq.simulate("sgd", [1.0], [0.0], 1.0, 0.1, 50, 3, seed=3))
+    assert not np.allclose(a, nq.simulate({"sgd": 0.1}, [1.0], [0.0], 1.0, 50, 3, seed=3)["sgd"])
 
 
 def test_curve_distance_ignores_time_parametrisation():
@@ -77,17 +103,17 @@ def test_gradient_noise_has_covariance_sigma2_h():
     """SGD's stationary variance lr sigma^2 / (2 - lr h) pins the noise scale sigma sqrt(h) (noise sigma alone
     would give lr sigma^2 / (h (2 - lr h)), 4x off in each direction here)."""
     h, lr, sigma = np.array([0.5, 2.0]), 0.1, 1.5
-    paths = nq.simulate("sgd", h, [0.0, 0.0], sigma, lr, 300, 6000, seed=3)
+    paths = nq.simulate({"sgd": lr}, h, [0.0, 0.0], sigma, 300, 6000, seed=3)["sgd"]
     measured = paths[-1].var(axis=0)
     np.testing.assert_allclose(measured, lr * sigma**2 / (2 - lr * h), rtol=0.08)
 
 
 def test_simulate_passes_beta2_to_the_optimisers():
     """Adam's and Ballistic's curvature belief uses the beta2 given (a mutant ignoring it changes the path)."""
-    a = nq.simulate("adam", [1.0], [1.0], 1.0, 1e-2, 30, 2, beta2=0.9)
-    b = nq.simulate("adam", [1.0], [1.0], 1.0, 1e-2, 30, 2, beta2=0.999)
-    c = nq.simulate("ballistic", [1.0], [1.0], 1.0, 1e-2, 30, 2, beta2=0.9)
-    d = nq.simulate("ballistic", [1.0], [1.0], 1.0, 1e-2, 30, 2, beta2=0.999)
+    a = nq.simulate({"adam": 1e-2}, [1.0], [1.0], 1.0, 30, 2, beta2=0.9)["adam"]
+    b = nq.simulate({"adam": 1e-2}, [1.0], [1.0], 1.0, 30, 2, beta2=0.999)["adam"]
+    c = nq.simulate({"ballistic": 1e-2}, [1.0], [1.0], 1.0, 30, 2, beta2=0.9)["ballistic"]
+    d = nq.simulate({"ballistic": 1e-2}, [1.0], [1.0], 1.0, 30, 2, beta2=0.999)["ballistic"]
     assert not np.allclose(a, b) and not np.allclose(c, d)
 
 
@@ -103,7 +129,7 @@ def test_simulate_feeds_the_documented_noise_stream():
     """SGD's increments give back xi_t = -(theta_{t+1} - (1 - lr h) theta_t) / (lr sigma sqrt(h)): they are
     default_rng(seed).standard_normal drawn in (step, seed, direction) order, chunk after chunk."""
     h, lr, sigma, steps = np.array([0.5, 2.0]), 0.1, 1.5, 2 * nq.NOISE_CHUNK + 3
-    paths = nq.simulate("sgd", h, [1.0, -1.0], sigma, lr, steps, 3, seed=7)
+    paths = nq.simulate({"sgd": lr}, h, [1.0, -1.0], sigma, steps, 3, seed=7)["sgd"]
     xi = -(paths[1:] - (1 - lr * h) * paths[:-1]) / (lr * sigma * np.sqrt(h))
     rng = np.random.default_rng(7)
     expected = np.concatenate(
