@@ -9,8 +9,8 @@ file itself is not rewritten. Printed per notebook, in seconds:
 
 - total: from asking for a kernel to the end of the last cell (what a reader waits for);
 - kernel: starting the kernel until it answers;
-- imports: the first code cell; saving: cells that write results/ or fig_images/ (they call save_panels
-  or save_figure); explore: cells tagged ``explore``; compute: every other cell.
+- imports: the first code cell; saving: cells that write results/ or fig_images/ (they call save_panels,
+  save_figure or compose); explore: cells tagged ``explore``; compute: every other cell.
 
 ``--cells`` adds every cell's time. ``--nbconvert`` also times `jupyter nbconvert --execute` in a subprocess,
 which adds the Python start and the import of nbconvert (about 2 s, 1.3 s of it jsonschema's optional IRI
@@ -48,7 +48,7 @@ def _phase(index: int, cell) -> str:
         return "imports"
     if "explore" in cell.metadata.get("tags", []):
         return "explore"
-    if "save_panels(" in cell.source or "save_figure(" in cell.source:
+    if any(f"{call}(" in cell.source for call in ("save_panels", "save_figure", "compose")):
         return "saving"
     return "compute"
 
