@@ -17,6 +17,17 @@ def cases():
     return fig3.compute(problems, P["theta0"], P["T"], P["bvp_margin"])
 
 
+def test_the_threaded_solves_equal_each_solve_alone(cases):
+    """fig3.compute solves on two threads; each case is exactly its solve alone, under its own name, in order."""
+    from functions.bvp import solve_bvp
+
+    assert list(cases) == ["a", "b", "c", "d"]
+    for name in ("a", "d"):
+        alone = solve_bvp(cases[name].problem, P["theta0"], P["T"] + P["bvp_margin"], tol=1e-8)
+        np.testing.assert_array_equal(cases[name].bvp.t, alone.t)
+        np.testing.assert_array_equal(cases[name].bvp.theta, alone.theta)
+
+
 def test_numbers_match_results(cases):
     """End points to 1e-6 relative (6-digit JSON); solver-vs-closed-form gaps are round-off sized
     (~1e-10 and below), so they are compared only as being below 1e-8."""
