@@ -22,6 +22,7 @@ from ._checks import (
     check_range,
     check_vector,
 )
+from ._parallel import thread_map
 from .bvp import solve_bvp
 from .closed_form import quadratic_optimum, rate_ratio
 from .landscapes import Quadratic
@@ -36,6 +37,7 @@ __all__ = [
     "confirm",
     "load_runs",
     "measured_rate_ratio",
+    "measured_rate_ratios",
     "optima",
     "problems",
     "published",
@@ -100,13 +102,15 @@ def optima(probs: dict[float, Problem], theta0) -> dict:
 
 
 def confirm(probs: dict[float, Problem], opts: dict, T: float, bvp_margin: float, n_t: int = 2001) -> dict:
-    """Max |closed form - BVP| over [0, T] per gamma (BVP with a free end at T + bvp_margin)."""
+    """Max |closed form - BVP| over [0, T] per gamma (BVP with a free end at T + bvp_margin); the solves run side
+    by side on two threads (``_parallel.thread_map``)."""
     t = np.linspace(0.0, T, n_t)
-    out = {}
-    for g, opt in opts.items():
-        sol = solve_bvp(probs[g], opt.theta0, T + bvp_margin, tol=1e-8)
-        out[g] = float(np.max(np.abs(sol(t) - opt(t))))
-    return out
+
+    def deviation(g):
+        sol = solve_bvp(probs[g], opts[g].theta0, T + bvp_margin, tol=1e-8)
+        return float(np.max(np.abs(sol(t) - opts[g](t))))
+
+    return dict(zip(opts, thread_map(deviation, opts), strict=True))
 
 
 def measured_rate_ratio(h1: float, h2: float, gamma: float, eta: float, k: float, T: float = 40.0) -> float:
@@ -116,6 +120,16 @@ def measured_rate_ratio(h1: float, h2: float, gamma: float, eta: float, k: float
     t = np.linspace(0.5, 5.0, 40)
     slopes = np.polyfit(t, np.log(np.abs(sol(t))), 1)[0]
     return float(slopes[0] / slopes[1])
+
+
+def measured_rate_ratios(h_ratios, gammas, eta: float, k: float) -> dict:
+    """{gamma: {H11/H22: measured_rate_ratio(H11/H22, 1, gamma)}}, the solves side by side on two threads."""
+    grid = [(g, x) for g in gammas for x in h_ratios]
+    ratios = thread_map(lambda gx: measured_rate_ratio(gx[1], 1.0, gx[0], eta, k), grid)
+    out = {g: {} for g in gammas}
+    for (g, x), r in zip(grid, ratios, strict=True):
+        out[g][x] = r
+    return out
 
 
 def _colors(gammas):

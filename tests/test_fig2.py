@@ -20,8 +20,16 @@ def theory():
     probs1d = fig2.problems(P["h_1d"], P["mu_1d"], GAMMAS, P["eta"], P["k"])
     probs2d = fig2.problems(P["h_2d"], P["mu_2d"], GAMMAS, P["eta"], P["k"])
     opt1d, opt2d = fig2.optima(probs1d, P["theta0_1d"]), fig2.optima(probs2d, P["theta0_2d"])
-    points = {g: {x: fig2.measured_rate_ratio(x, 1.0, g, P["eta"], P["k"]) for x in P["ratio_checks"]} for g in GAMMAS}
+    points = fig2.measured_rate_ratios(P["ratio_checks"], GAMMAS, P["eta"], P["k"])
     return probs1d, probs2d, opt1d, opt2d, points
+
+
+def test_the_threaded_ratio_grid_equals_each_point_alone(theory):
+    """measured_rate_ratios solves on two threads; every (gamma, H11/H22) entry is that point's solve alone."""
+    points = theory[4]
+    assert list(points) == GAMMAS and all(list(row) == P["ratio_checks"] for row in points.values())
+    for g, x in ((GAMMAS[0], P["ratio_checks"][-1]), (GAMMAS[-1], P["ratio_checks"][0])):
+        assert points[g][x] == fig2.measured_rate_ratio(x, 1.0, g, P["eta"], P["k"])
 
 
 @pytest.fixture(scope="module")
