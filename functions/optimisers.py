@@ -22,6 +22,8 @@ from collections import defaultdict
 import torch
 from torch.optim import Optimizer
 
+from ._checks import check_choice
+
 __all__ = ["OPTIMISERS", "Ballistic", "make_optimiser"]
 
 #: The optimisers compared throughout the figures.
@@ -216,10 +218,9 @@ def make_optimiser(name: str, params, lr: float, *, adam_betas=(0.9, 0.999), bal
     Adam is ``torch.optim.Adam``; the authors' AdamW with weight decay 0 performs the same update
     bit for bit.
     """
+    check_choice(name, "optimiser", OPTIMISERS)
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr)
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, betas=tuple(adam_betas))
-    if name == "ballistic":
-        return Ballistic(params, lr=lr, betas=(0.0, ballistic_beta2))
-    raise ValueError(f"Invalid optimiser value: {name!r}; expected one of {OPTIMISERS}.")
+    return Ballistic(params, lr=lr, betas=(0.0, ballistic_beta2))

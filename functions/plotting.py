@@ -282,9 +282,14 @@ def save_panels(panels: dict[str, Panel], prefix, formats=("png", "svg", "pdf"))
     return written
 
 
+def _box(lim) -> tuple:
+    """(xmin, xmax, ymin, ymax): the square [-lim, lim]^2 for a scalar ``lim``, else ``lim`` itself."""
+    return (-lim, lim, -lim, lim) if np.isscalar(lim) else tuple(lim)
+
+
 def loss_grid(loss, lim, n: int):
     """(X, Y, Z = L(X, Y)) on an n x n grid of the square [-lim, lim]^2 (or of (xmin, xmax, ymin, ymax))."""
-    xmin, xmax, ymin, ymax = (-lim, lim, -lim, lim) if np.isscalar(lim) else lim
+    xmin, xmax, ymin, ymax = _box(lim)
     X, Y = np.meshgrid(np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n))
     return X, Y, loss(np.stack([X, Y], axis=-1))
 
@@ -292,7 +297,7 @@ def loss_grid(loss, lim, n: int):
 def loss_heatmap(ax, loss, lim, n: int = 301, cmap="viridis", contour_color="white", levels=10, alpha=1.0):
     """Heatmap of L(theta) on the square [-lim, lim]^2 (or (xmin, xmax, ymin, ymax)) with ``levels`` contours
     (none when 0); returns the image (``image.set_data`` recolours it)."""
-    xmin, xmax, ymin, ymax = (-lim, lim, -lim, lim) if np.isscalar(lim) else lim
+    xmin, xmax, ymin, ymax = _box(lim)
     X, Y, Z = loss_grid(loss, lim, n)
     image = ax.imshow(
         Z,
