@@ -14,8 +14,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from ._io import atomic_path
 from .data import CHECKSUMS, DataError, content_md5, default_root
-from .results_io import atomic_path
 
 __all__ = ["SOURCES", "download", "main"]
 

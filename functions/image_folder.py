@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from ._io import atomic_path
 from .data import DataError, default_root
-from .results_io import atomic_path
 
 __all__ = ["CIFAR10_CLASSES", "DATASET", "IMAGES_PER_CLASS", "find_source", "load_cifar10_jpeg"]
 

@@ -212,8 +212,9 @@ def _multi_tensor_ballistic(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta
         torch._foreach_addcdiv_(ps, ms, denom, [-lr / bc1 for bc1, _ in bcs])
 
 
-def make_optimiser(name: str, params, lr: float, *, adam_betas=(0.9, 0.999), ballistic_beta2: float = 0.999):
-    """SGD (no momentum), Adam, or Ballistic (betas (0, ballistic_beta2), the published rule).
+def make_optimiser(name: str, params, lr: float, *, adam_betas=(0.9, 0.999), ballistic_beta2: float = 0.999,
+                   eps: float = 1e-8):  # fmt: skip
+    """SGD (no momentum), Adam, or Ballistic (betas (0, ballistic_beta2), the published rule); ``eps`` for both.
 
     Adam is ``torch.optim.Adam``; the authors' AdamW with weight decay 0 performs the same update
     bit for bit.
@@ -222,5 +223,5 @@ def make_optimiser(name: str, params, lr: float, *, adam_betas=(0.9, 0.999), bal
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=tuple(adam_betas))
-    return Ballistic(params, lr=lr, betas=(0.0, ballistic_beta2))
+        return torch.optim.Adam(params, lr=lr, betas=tuple(adam_betas), eps=eps)
+    return Ballistic(params, lr=lr, betas=(0.0, ballistic_beta2), eps=eps)

@@ -1,113 +1,48 @@
-"""Training protocol of Figure 2e-f: in-memory batching, clipping, augmentation, one JSON per run.
+"""Training protocol of the paper's Figure 2e-f: in-memory batching, clipping, augmentation, resumable runs.
 
-A run is (dataset, protocol, optimiser, lr, seed); its record (per-epoch train loss and test accuracy,
-hyperparameters, seed, torch version, device and its name, wall time) is written atomically to
-``results/training/<dataset>_<model>_<optimiser>_seed<k>.json``. ``RunConfig`` validates every field
-when it is made, so a bad run is refused before any data is loaded or anything written.
+``train_run`` trains one ``RunConfig`` (see ``protocol``). It checkpoints after every epoch and, on
+SIGTERM, SIGINT or SIGUSR2, at the next batch boundary (``checkpoint``), and continues from the newest
+good checkpoint of the same trajectory bit for bit: the thread count is part of what a checkpoint
+restores, since CPU kernels reduce in a thread-dependent order. Only a finished run writes its record
+(``run_records``), so a partial run never touches results/.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import math
 import pathlib
 import platform
+import signal
 import sys
+import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm  # console bar; shown only on a terminal (see train_run)
 
-from ._checks import check_choice, check_int
-from .data import DATASETS, load_cifar10, load_idx_dataset
+from . import checkpoint as ckpt
+from .data import load_cifar10, load_idx_dataset
 from .image_folder import load_cifar10_jpeg
 from .models import build_model
-from .optimisers import OPTIMISERS, make_optimiser
-from .results_io import write_json
+from .optimisers import make_optimiser
+from .protocol import DEVICES, NORMALISATION, PROTOCOLS, SUBSET_SEED, RunConfig, check_device
+from .run_records import code_version, make_record, record_path, record_status, rerun_command, write_record
 
 __all__ = [
+    "DEVICES",
     "NORMALISATION",
     "PROTOCOLS",
     "RunConfig",
-    "DEVICES",
     "augment_crop_flip",
     "check_device",
     "device_name",
     "load_split",
     "pick_device",
     "protocol_optimiser",
-    "run_path",
     "train_run",
 ]
-
-#: Per-protocol settings of SPEC Figure 2e (MLP) and 2f (CNN), with the paper's learning rates.
-PROTOCOLS = {
-    "mlp": {"epochs": 10, "batch_size": 128, "test_batch_size": 1000, "clip": 5.0, "augment": False,
-            "lr": {"sgd": 0.1, "adam": 1e-3, "ballistic": 5e-4}, "ballistic_beta2": 0.999},
-    "cnn": {"epochs": 25, "batch_size": 128, "test_batch_size": 512, "clip": 5.0, "augment": True,
-            "lr": {"sgd": 0.1, "adam": 5e-4, "ballistic": 5e-4}, "ballistic_beta2": 0.9},
-}  # fmt: skip
-
-#: What each protocol is, for the run records.
-PROTOCOL_NAMES = {"mlp": "MLP protocol (SPEC Figure 2e)", "cnn": "CNN protocol (SPEC Figure 2f)"}
-
-#: Input normalisation (mean, std) per channel: the protocol's constants. Fashion-MNIST keeps MNIST's and
-#: the JPEG copy of CIFAR-10 keeps CIFAR-10's (its own, measured: mean (0.4913, 0.4821, 0.4465), std
-#: (0.2452, 0.2428, 0.2606); the protocol, not the copy, defines the constants).
-NORMALISATION = {
-    "mnist": ((0.1307,), (0.3081,)),
-    "fashion-mnist": ((0.1307,), (0.3081,)),
-    "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
-    "cifar10-jpeg": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
-}
-
-#: Devices a run may name ("cuda:N" is accepted too).
-DEVICES = ("auto", "cpu", "cuda", "mps")
-
-
-def check_device(device: str) -> str:
-    """Return ``device`` if it is one of ``DEVICES`` or 'cuda:N', else raise ValueError naming the choices."""
-    base, _, index = str(device).partition(":")
-    if base not in DEVICES or (index and (base != "cuda" or not index.isdigit())):
-        raise ValueError(f"Invalid device value: {device!r}; expected one of {', '.join(DEVICES)} or cuda:N.")
-    return device
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """One training run. ``epochs``/``lr`` default to the protocol's; ``subset`` limits the training set."""
-
-    dataset: str
-    model: str
-    optimiser: str
-    seed: int = 0
-    lr: float | None = None
-    epochs: int | None = None
-    subset: int | None = None
-    test_subset: int | None = None
-    device: str = "auto"
-
-    def __post_init__(self):
-        check_choice(self.dataset, "dataset", DATASETS)
-        check_choice(self.model, "model", PROTOCOLS)
-        check_choice(self.optimiser, "optimiser", OPTIMISERS)
-        check_int(self.seed, "seed", 0)
-        if self.lr is not None and not (isinstance(self.lr, int | float) and 0 < self.lr < float("inf")):
-            raise ValueError(f"Invalid lr value: {self.lr!r}; lr must be a finite number > 0 (None: the protocol's).")
-        for name in ("epochs", "subset", "test_subset"):
-            if getattr(self, name) is not None:
-                check_int(getattr(self, name), name, 1)  # None: the protocol's epochs, the whole set
-        check_device(self.device)
-
-    def resolved(self) -> RunConfig:
-        """The config with protocol defaults filled in."""
-        proto = PROTOCOLS[self.model]
-        return dataclasses.replace(
-            self,
-            lr=self.lr if self.lr is not None else proto["lr"][self.optimiser],
-            epochs=self.epochs if self.epochs is not None else proto["epochs"],
-        )
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -130,7 +65,9 @@ def device_name(device: torch.device) -> str:
 
 def protocol_optimiser(name: str, params, lr: float, model: str = "mlp"):
     """The optimiser of a protocol: Ballistic takes the protocol's beta2 (0.999 MLP, 0.9 CNN)."""
-    return make_optimiser(name, params, lr, ballistic_beta2=PROTOCOLS[model]["ballistic_beta2"])
+    proto = PROTOCOLS[model]
+    return make_optimiser(name, params, lr, adam_betas=proto["adam_betas"], ballistic_beta2=proto["ballistic_beta2"],
+                          eps=proto["eps"])  # fmt: skip
 
 
 def load_split(dataset: str, train: bool, model: str, root=None):
@@ -181,75 +118,177 @@ def _accuracy(model, x, y, batch_size, device) -> float:
     return correct / len(y)
 
 
-def run_path(out_dir, cfg: RunConfig) -> pathlib.Path:
-    """results/training/<dataset>_<model>_<optimiser>_seed<k>.json (plus _lr<lr> when lr is not the protocol's)."""
-    tag = "" if cfg.lr is None else f"_lr{cfg.lr:.3g}"
-    return pathlib.Path(out_dir) / f"{cfg.dataset}_{cfg.model}_{cfg.optimiser}{tag}_seed{cfg.seed}.json"
+#: Signals after which a run checkpoints at the next batch boundary (then acts on the signal).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGUSR2") if hasattr(signal, name))
 
 
-def train_run(cfg: RunConfig, root=None, out_dir=None, progress: bool | None = None, data=None) -> dict:
-    """Train one run and return (and, with ``out_dir``, write) its record.
+class _StopOnSignal:
+    """Record a stop signal instead of acting on it mid-step; act on it after the checkpoint is written.
 
-    Args:
-        cfg: the run.
-        root: data folder.
-        out_dir: where to write the JSON record (None: do not write).
-        progress: tqdm progress bar; by default only when stderr is a terminal.
-        data: optional pre-loaded ((x_train, y_train), (x_test, y_test)) to skip loading.
+    After the checkpoint, the handler that was installed before is called (submitit's requeue on SIGUSR2,
+    its bypass of SIGTERM); where there was none, SIGINT raises KeyboardInterrupt and the others exit with
+    128 + signal number.
     """
-    full = cfg.resolved()
-    proto = PROTOCOLS[cfg.model]
-    device = pick_device(cfg.device)
-    (x_tr, y_tr), (x_te, y_te) = data or (load_split(cfg.dataset, True, cfg.model, root),
-                                          load_split(cfg.dataset, False, cfg.model, root))  # fmt: skip
-    gen = torch.Generator().manual_seed(cfg.seed)
+
+    def __init__(self):
+        self.signum = None
+        self.previous = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in STOP_SIGNALS:
+                self.previous[sig] = signal.signal(sig, self._record)
+        return self
+
+    def _record(self, signum, frame):
+        self.signum = signum
+
+    def act(self) -> None:
+        signum, self.signum = self.signum, None
+        prev = self.previous.get(signum)
+        if callable(prev) and prev is not signal.default_int_handler:
+            prev(signum, None)  # may requeue and exit (submitit), or return (a bypass): then training goes on
+            return
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + signum)
+
+    def __exit__(self, *exc):
+        for sig, prev in self.previous.items():
+            signal.signal(sig, prev)
+        return False
+
+
+def _subsets(cfg: RunConfig, x_tr, y_tr, x_te, y_te):
     if cfg.subset is not None and cfg.subset > len(y_tr):
         raise ValueError(f"Invalid subset value: {cfg.subset}; the training set has {len(y_tr)} images (None: all).")
     if cfg.test_subset is not None and cfg.test_subset > len(y_te):
         raise ValueError(f"Invalid test_subset value: {cfg.test_subset}; the test set has {len(y_te)} images.")
     if cfg.subset is not None:
-        keep = torch.randperm(len(y_tr), generator=torch.Generator().manual_seed(12345))[: cfg.subset]
+        keep = torch.randperm(len(y_tr), generator=torch.Generator().manual_seed(SUBSET_SEED))[: cfg.subset]
         x_tr, y_tr = x_tr[keep], y_tr[keep]
     if cfg.test_subset is not None:
         x_te, y_te = x_te[: cfg.test_subset], y_te[: cfg.test_subset]
+    return x_tr, y_tr, x_te, y_te
+
+
+def train_run(cfg: RunConfig, root=None, out_dir=None, progress: bool | None = None, data=None, *,
+              checkpoints=None, force: bool = False, log: Callable[[str], None] | None = print,
+              on_batch: Callable[[int, int], None] | None = None) -> dict:  # fmt: skip
+    """Train one run (resuming from its newest good checkpoint) and return, and with ``out_dir`` write, its record.
+
+    Args:
+        cfg: the run.
+        root: data folder.
+        out_dir: where to write the JSON record once the run has finished (None: do not write).
+        progress: tqdm progress bar; by default only when stderr is a terminal.
+        data: optional pre-loaded ((x_train, y_train), (x_test, y_test)) to skip loading.
+        checkpoints: checkpoint folder (e.g. ``checkpoint.checkpoint_dir()``, as the campaigns pass); None: none.
+            The folder is keyed by the trajectory hash, which does not cover ``data``: pass checkpoints only for
+            runs on the dataset the configuration names.
+        force: replace an existing record of another configuration in ``out_dir``.
+        log: where the per-epoch progress lines go (None: nowhere).
+        on_batch: called with (epoch index, batches done in it) after every step (tests, monitoring).
+    """
+    full = cfg.resolved()
+    proto = PROTOCOLS[cfg.model]
+    say = log or (lambda _: None)
+    if out_dir is not None and not force and record_status(out_dir, cfg) in ("stale", "invalid"):
+        raise FileExistsError(
+            f"{record_path(out_dir, cfg)} holds a record of another configuration (or a broken one); nothing was "
+            f"trained. Replace it with `{rerun_command(cfg, out_dir, force=True)}` (force=True)."
+        )
+    device = pick_device(cfg.device)
+    (x_tr, y_tr), (x_te, y_te) = data or (load_split(cfg.dataset, True, cfg.model, root),
+                                          load_split(cfg.dataset, False, cfg.model, root))  # fmt: skip
+    x_tr, y_tr, x_te, y_te = _subsets(cfg, x_tr, y_tr, x_te, y_te)
     x_tr, y_tr = x_tr.to(device), y_tr.to(device)  # the whole training set lives on the device
+    gen = torch.Generator().manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model).to(device=device, dtype=x_tr.dtype)
     opt = protocol_optimiser(cfg.optimiser, model.parameters(), full.lr, cfg.model)
     n, bs = len(y_tr), proto["batch_size"]
     n_batches = (n + bs - 1) // bs
+    folder = None if checkpoints is None else pathlib.Path(checkpoints) / cfg.trajectory_hash()
+    first_epoch, first_batch, perm, total, train_loss, test_acc, wall = 0, 0, None, 0.0, [], [], 0.0
+    state = None if folder is None else ckpt.latest(folder, trajectory_hash=cfg.trajectory_hash(),
+                                                    max_epoch=full.epochs, device=device, log=say)  # fmt: skip
+    if state is not None:
+        if state["threads"] != torch.get_num_threads():
+            say(f"{cfg.label()}: the checkpoint ran on {state['threads']} threads; continuing on {state['threads']} "
+                f"(not {torch.get_num_threads()}) so that the run stays bit for bit the same.")  # fmt: skip
+            torch.set_num_threads(state["threads"])
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimiser"])
+        ckpt.set_rng_state(state["rng"], gen)
+        first_epoch, first_batch, total = state["epoch"], state["batch"], state["total"]
+        perm = state["perm"].to(device) if state["perm"] is not None else None
+        train_loss, test_acc, wall = list(state["train_loss"]), list(state["test_accuracy"]), state["wall_time_s"]
+        say(f"{cfg.label()}: resuming at epoch {first_epoch} + {first_batch}/{n_batches} batches "
+            f"(checkpoint of code {state['code_version']}).")  # fmt: skip
+    version = code_version()
+
+    def save(epoch: int, batch: int) -> None:
+        if folder is None:
+            return
+        ckpt.save(folder, {
+            "trajectory_hash": cfg.trajectory_hash(), "config": cfg.resolved_dict(), "code_version": version,
+            "threads": torch.get_num_threads(), "epoch": epoch, "batch": batch, "total": total,
+            "perm": None if batch == 0 else perm.cpu(), "train_loss": train_loss, "test_accuracy": test_acc,
+            "wall_time_s": wall + time.perf_counter() - start, "model": model.state_dict(),
+            "optimiser": opt.state_dict(), "rng": ckpt.rng_state(gen),
+        }, epoch=epoch, batch=batch)  # fmt: skip
+
     show = sys.stderr.isatty() if progress is None else progress
-    bar = tqdm(total=full.epochs * n_batches, disable=not show, desc=f"{cfg.optimiser} seed {cfg.seed}")
-    train_loss, test_acc = [], []
+    bar = tqdm(total=full.epochs * n_batches, initial=first_epoch * n_batches + first_batch, disable=not show,
+               desc=f"{cfg.optimiser} seed {cfg.seed}")  # fmt: skip
     start = time.perf_counter()
-    for _ in range(full.epochs):
-        perm, total = torch.randperm(n, generator=gen).to(device), 0.0
-        for i in range(n_batches):
-            idx = perm[i * bs : (i + 1) * bs]
-            xb = x_tr[idx]
-            if proto["augment"]:
-                xb = augment_crop_flip(xb, gen)
-            loss = F.cross_entropy(model(xb), y_tr[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if proto["clip"] is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), proto["clip"])
-            opt.step()
-            total += loss.item() * len(idx)
-            bar.update(1)
-        train_loss.append(total / n)
-        test_acc.append(_accuracy(model, x_te, y_te, proto["test_batch_size"], device))
+    with _StopOnSignal() as stop:
+        for epoch in range(first_epoch, full.epochs):
+            epoch_start = time.perf_counter()
+            if epoch != first_epoch or first_batch == 0:
+                perm, total = torch.randperm(n, generator=gen).to(device), 0.0
+            for i in range(first_batch if epoch == first_epoch else 0, n_batches):
+                idx = perm[i * bs : (i + 1) * bs]
+                xb = x_tr[idx]
+                if proto["augment"]:
+                    xb = augment_crop_flip(xb, gen)
+                loss = F.cross_entropy(model(xb), y_tr[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if proto["clip"] is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), proto["clip"])
+                opt.step()
+                total += loss.item() * len(idx)
+                bar.update(1)
+                if on_batch is not None:
+                    on_batch(epoch, i + 1)
+                if stop.signum is not None and i + 1 < n_batches:
+                    save(epoch, i + 1)
+                    say(f"{cfg.label()}: signal {stop.signum}, checkpointed at epoch {epoch} + {i + 1} batches.")
+                    stop.act()
+            train_loss.append(total / n)
+            test_acc.append(_accuracy(model, x_te, y_te, proto["test_batch_size"], device))
+            save(epoch + 1, 0)
+            per_epoch = time.perf_counter() - epoch_start
+            left = per_epoch * (full.epochs - epoch - 1)
+            say(f"{cfg.label()}: epoch {epoch + 1}/{full.epochs} train loss {train_loss[-1]:.4f} test acc "
+                f"{test_acc[-1]:.4f} {per_epoch:.0f} s/epoch, ~{_duration(left)} left")  # fmt: skip
+            if stop.signum is not None:
+                stop.act()
     bar.close()
-    record = {
-        "dataset": cfg.dataset, "model": cfg.model, "protocol": PROTOCOL_NAMES[cfg.model],
-        "optimiser": cfg.optimiser, "seed": cfg.seed,
-        "hyperparameters": {"lr": full.lr, "epochs": full.epochs, "batch_size": bs, "clip": proto["clip"],
-                            "augment": proto["augment"], "ballistic_beta2": proto["ballistic_beta2"]},
-        "n_train": n, "n_test": len(y_te), "subset": cfg.subset,
-        "epochs": list(range(1, full.epochs + 1)), "train_loss": train_loss, "test_accuracy": test_acc,
-        "torch_version": torch.__version__, "device": str(device), "device_name": device_name(device),
-        "wall_time_s": time.perf_counter() - start,
-    }  # fmt: skip
+    provenance = {"torch_version": torch.__version__, "device": str(device), "device_name": device_name(device),
+                  "threads": torch.get_num_threads(), "code_version": version,
+                  "wall_time_s": wall + time.perf_counter() - start}  # fmt: skip
+    record = make_record(cfg, n_train=n, n_test=len(y_te), train_loss=train_loss, test_accuracy=test_acc,
+                         provenance=provenance)  # fmt: skip
     if out_dir is not None:
-        write_json(run_path(out_dir, cfg), record)
+        write_record(out_dir, cfg, record, force=force)
     return record
+
+
+def _duration(seconds: float) -> str:
+    """'42 s', '13 min', '2.5 h'."""
+    if not math.isfinite(seconds) or seconds < 60:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"

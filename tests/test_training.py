@@ -9,6 +9,7 @@ import torch
 from functions import data as D
 from functions import training as T
 from functions.models import MLP, SmallCNN, build_model
+from functions.run_records import record_path as run_path
 from functions.training import (
     NORMALISATION,
     PROTOCOLS,
@@ -17,7 +18,6 @@ from functions.training import (
     load_split,
     pick_device,
     protocol_optimiser,
-    run_path,
     train_run,
 )
 
@@ -79,7 +79,7 @@ def test_pick_device(monkeypatch):
 
 
 def test_protocol_constants():
-    """The paper's protocol, asserted value by value (SPEC Figure 2e-f)."""
+    """The paper's protocol, asserted value by value (the paper's Figure 2e-f)."""
     assert {m: (p["epochs"], p["batch_size"], p["clip"], p["augment"]) for m, p in PROTOCOLS.items()} == {
         "mlp": (10, 128, 5.0, False),
         "cnn": (25, 128, 5.0, True),
@@ -156,7 +156,7 @@ def test_seeded_runs_are_deterministic_and_written(tmp_path, model, device):
     assert stored["torch_version"] == torch.__version__ and len(stored["train_loss"]) == 2
     assert stored["device"] == device and stored["protocol"].startswith(model.upper())
     assert stored["wall_time_s"] > 0 and stored["dataset"] == "fashion-mnist" and stored["device_name"]
-    assert run_path(tmp_path, cfg).name == f"fashion-mnist_{model}_ballistic_seed1.json"
+    assert run_path(tmp_path, cfg).name == f"fashion-mnist_{model}_ballistic_ep2_seed1.json", "epochs tagged"
 
 
 @pytest.mark.skipif(not D.FASHION_MNIST_SYSTEM_DIR.exists(), reason="apt-get install dataset-fashion-mnist")
