@@ -1,69 +1,41 @@
-"""Command line to rerun the training panels: ``python -m functions.experiments fig2e --dataset mnist --seeds 3``.
+"""Command line for the training campaigns: ``python -m functions.experiments fig2e --dataset mnist --seeds 3``.
 
 Subcommands:
-  fig2e   MLP protocol (SPEC Figure 2e), SGD / Adam / Ballistic, one JSON per run in results/training/.
-  fig2f   CNN protocol (SPEC Figure 2f), likewise.
-  fig4e   learning-rate sweep on the MLP protocol (SPEC Figure 4e), into results/training/lr_sweep/.
-Options select the dataset (mnist, fashion-mnist, cifar10, cifar10-jpeg), seeds, epochs, a training subset
-and the device. Every option is checked before any data is loaded or any file written.
+  fig2e   MLP protocol (the paper's Figure 2e), SGD / Adam / Ballistic, one JSON record per run in results/training/.
+  fig2f   CNN protocol (the paper's Figure 2f), likewise.
+  fig4e   learning-rate sweep on the MLP protocol (Figure 4e), into results/training/lr_sweep/.
+A campaign skips runs whose record is complete with today's configuration hash, resumes checkpointed ones and
+runs the rest, on local processes (--executor local --workers N) or a SLURM cluster (--executor slurm).
+--dry-run lists what would run, skip or resume. A record of another configuration is never replaced without
+--force. Every option is checked before any data is loaded or any file written.
 """
 
 from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
+from .campaign import EXECUTORS, SlurmOptions, run_campaign
+from .checkpoint import checkpoint_dir
 from .data import DATASETS, DataError
 from .optimisers import OPTIMISERS
-from .training import DEVICES, RunConfig, check_device, load_split, train_run
+from .protocol import DEVICES, LR_GRIDS, RunConfig, check_device, lr_grid, panel_configs, sweep_configs
+from .run_records import RecordError
 
-__all__ = ["LR_GRIDS", "lr_grid", "lr_sweep", "main", "run_panel"]
-
-
-#: log10 ranges of the learning-rate sweep per optimiser (5 points per decade, ends included).
-LR_GRIDS = {"sgd": (-3.0, 0.6), "adam": (-5.0, -1.0), "ballistic": (-5.0, -1.0)}
-
-
-def lr_grid(optimiser: str, per_decade: int = 5) -> list[float]:
-    """Log-spaced learning rates for ``optimiser``, ``per_decade`` points per decade."""
-    lo, hi = LR_GRIDS[optimiser]
-    n = round((hi - lo) * per_decade) + 1
-    return [float(f"{10**e:.4g}") for e in np.linspace(lo, hi, n)]
-
-
-def lr_sweep(dataset: str, seeds, epochs: int = 1, subset=None, device="auto", out_dir="results/training/lr_sweep",
-             root=None, optimisers=OPTIMISERS, per_decade: int = 5) -> list[dict]:  # fmt: skip
-    """Train the MLP at every learning rate of ``lr_grid`` for each optimiser and seed (cached as JSON)."""
-    configs = [RunConfig(dataset, "mlp", opt, seed=seed, lr=lr, epochs=epochs, subset=subset, device=device)
-               for opt in optimisers for lr in lr_grid(opt, per_decade) for seed in seeds]  # fmt: skip
-    if not configs:
-        raise ValueError("Invalid seeds value: no seeds given; pass at least one (e.g. range(2)).")
-    data = (load_split(dataset, True, "mlp", root), load_split(dataset, False, "mlp", root))
-    records = []
-    for cfg in configs:
-        records.append(train_run(cfg, root=root, out_dir=out_dir, progress=False, data=data))
-        print(
-            f"{cfg.optimiser:9s} lr {cfg.lr:.3g} seed {cfg.seed}: final train loss {records[-1]['train_loss'][-1]:.4f}"
-        )
-    return records
+__all__ = [
+    "LR_GRIDS",
+    "OUT_DIRS",
+    "lr_grid",
+    "main",
+    "panel_configs",
+    "parser",
+    "sweep_configs",
+    "train_panel",
+    "train_sweep",
+]
 
 
-def run_panel(model: str, dataset: str, seeds, epochs=None, subset=None, test_subset=None, device="auto",
-              out_dir="results/training", root=None, progress=None, optimisers=OPTIMISERS) -> list[dict]:  # fmt: skip
-    """Train every optimiser for every seed on one protocol; returns the run records."""
-    configs = [RunConfig(dataset, model, opt, seed=seed, epochs=epochs, subset=subset, test_subset=test_subset,
-                         device=device) for seed in seeds for opt in optimisers]  # fmt: skip
-    if not configs:
-        raise ValueError("Invalid seeds value: no seeds given; pass at least one (e.g. range(3)).")
-    data = (load_split(dataset, True, model, root), load_split(dataset, False, model, root))
-    records = []
-    for cfg in configs:
-        rec = train_run(cfg, root=root, out_dir=out_dir, progress=progress, data=data)
-        print(f"{dataset} {model} {cfg.optimiser:9s} seed {cfg.seed}: final train loss {rec['train_loss'][-1]:.4f}, "
-              f"test acc {rec['test_accuracy'][-1]:.4f}, {rec['wall_time_s']:.0f} s")  # fmt: skip
-        records.append(rec)
-    return records
+#: The default output folder of each subcommand.
+OUT_DIRS = {"fig2e": "results/training", "fig2f": "results/training", "fig4e": "results/training/lr_sweep"}
 
 
 def _at_least(low: int):
@@ -86,37 +58,104 @@ def _device(text: str) -> str:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _optimisers(text: str) -> tuple[str, ...]:
+    names = tuple(t.strip() for t in text.split(",") if t.strip())
+    bad = [n for n in names if n not in OPTIMISERS]
+    if not names or bad:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a comma-separated list of {', '.join(OPTIMISERS)}")
+    return names
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line's options."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("panel", choices=["fig2e", "fig2f", "fig4e"])
+    p.add_argument("--dataset", default=None, choices=DATASETS,
+                   help="default: the paper's (mnist for fig2e/fig4e, cifar10 for fig2f)")  # fmt: skip
+    p.add_argument("--seeds", type=_at_least(1), default=None,
+                   help="number of seeds, >= 1: runs seeds 0 .. seeds-1 (default 3; 2 for fig4e)")  # fmt: skip
+    p.add_argument(
+        "--epochs", type=_at_least(1), default=None, help="default: the protocol's (10 MLP, 25 CNN; fig4e 1)"
+    )
+    p.add_argument("--subset", type=_at_least(1), default=None, help="train on this many images (seeded choice)")
+    p.add_argument("--test-subset", type=_at_least(1), default=None, help="evaluate on the first N test images")
+    p.add_argument("--optimisers", type=_optimisers, default=OPTIMISERS, help="comma-separated (default: all three)")
+    p.add_argument("--device", type=_device, default="auto",
+                   help=f"{' | '.join(DEVICES)} | cuda:N (auto: cuda > mps > cpu)")  # fmt: skip
+    p.add_argument("--out", default=None, help="record folder (default results/training, fig4e: .../lr_sweep)")
+    p.add_argument("--root", default=None, help="data folder (default: data/ or $LOSSNAV_DATA)")
+    p.add_argument(
+        "--checkpoints", default=None, help="checkpoint folder (default $LOSSNAV_CHECKPOINTS or checkpoints/)"
+    )
+    p.add_argument("--force", action="store_true", help="rerun and replace records of another configuration")
+    p.add_argument("--dry-run", action="store_true", help="list what would run, resume or skip; run nothing")
+    p.add_argument("--executor", choices=EXECUTORS, default="local")
+    p.add_argument("--workers", type=_at_least(1), default=1, help="local executor: parallel runs, each on its cores")
+    p.add_argument("--partition", default=None, help="slurm executor: partition")
+    p.add_argument("--cpus-per-task", type=_at_least(1), default=1, help="slurm executor: cores (threads) per run")
+    p.add_argument("--gpus-per-task", type=_at_least(0), default=0, help="slurm executor: GPUs per run")
+    p.add_argument("--time", type=_at_least(1), default=60, help="slurm executor: time limit per job, minutes")
+    p.add_argument("--slurm-logs", default="checkpoints/slurm", help="slurm executor: submitit's job folder")
+    return p
+
+
 def main(argv=None) -> None:
     """Entry point of ``python -m functions.experiments``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("panel", choices=["fig2e", "fig2f", "fig4e"])
-    parser.add_argument("--dataset", default=None, choices=DATASETS,
-                        help="default: the paper's (mnist for fig2e/fig4e, cifar10 for fig2f)")  # fmt: skip
-    parser.add_argument("--seeds", type=_at_least(1), default=3, help="number of seeds, >= 1 (runs seeds 0 .. seeds-1)")
-    parser.add_argument("--epochs", type=_at_least(1), default=None, help="default: the protocol's (10 MLP, 25 CNN)")
-    parser.add_argument("--subset", type=_at_least(1), default=None, help="train on this many images (seeded choice)")
-    parser.add_argument("--test-subset", type=_at_least(1), default=None, help="evaluate on the first N test images")
-    parser.add_argument(
-        "--device", type=_device, default="auto", help=f"{' | '.join(DEVICES)} | cuda:N (auto: cuda > mps > cpu)"
-    )
-    parser.add_argument("--out", default="results/training")
-    parser.add_argument("--root", default=None, help="data folder (default: data/ or $LOSSNAV_DATA)")
-    args = parser.parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
     try:
         _run(args)
-    except (ValueError, DataError) as err:  # bad values found after parsing (a subset larger than the data, ...)
-        parser.exit(2, f"{parser.prog}: error: {err}\n")
+    except (ValueError, DataError, RecordError, RuntimeError) as err:  # found after parsing, before training
+        p.exit(2, f"{p.prog}: error: {err}\n")
+
+
+def train_panel(model: str, dataset: str, n_seeds: int, *, epochs=None, subset=None, test_subset=None,
+                out_dir="results/training", workers: int = 1, force: bool = False) -> list[dict]:  # fmt: skip
+    """Figure 2e/f's runs as a local campaign (what the notebooks' ``TRAIN = True`` calls); complete runs skip."""
+    cfgs = panel_configs(model, dataset, n_seeds, epochs=epochs, subset=subset, test_subset=test_subset)
+    return run_campaign(cfgs, out_dir=out_dir, checkpoints=checkpoint_dir(), workers=workers, force=force)
+
+
+def train_sweep(dataset: str, n_seeds: int, *, epochs: int = 1, out_dir="results/training/lr_sweep",
+                workers: int = 1, force: bool = False) -> list[dict]:  # fmt: skip
+    """Figure 4e's learning-rate sweep as a local campaign (the notebook's ``TRAIN = True``)."""
+    cfgs = sweep_configs(dataset, n_seeds, epochs=epochs)
+    return run_campaign(cfgs, out_dir=out_dir, checkpoints=checkpoint_dir(), workers=workers, force=force)
+
+
+def _configs(args) -> list[RunConfig]:
+    common = {"subset": args.subset, "test_subset": args.test_subset, "device": args.device,
+              "optimisers": args.optimisers}  # fmt: skip
+    if args.panel == "fig4e":
+        return sweep_configs(args.dataset or "mnist", args.seeds or 2, epochs=args.epochs or 1, **common)
+    model = "mlp" if args.panel == "fig2e" else "cnn"
+    dataset = args.dataset or ("mnist" if model == "mlp" else "cifar10")
+    return panel_configs(model, dataset, args.seeds or 3, epochs=args.epochs, **common)
+
+
+def _check_device_here(device: str, executor: str) -> None:
+    """A device this machine lacks is refused before any data is loaded (the slurm nodes may have it)."""
+    import torch
+
+    if executor != "local" or device in ("auto", "cpu"):
+        return
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"Invalid device value: {device!r}; this machine has no CUDA device (use auto or cpu).")
+    if device.startswith("cuda") and ":" in device and int(device.split(":")[1]) >= torch.cuda.device_count():
+        raise ValueError(
+            f"Invalid device value: {device!r}; this machine has {torch.cuda.device_count()} CUDA devices."
+        )
+    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError("Invalid device value: 'mps'; Apple MPS is not available here (use auto or cpu).")
 
 
 def _run(args) -> None:
-    if args.panel == "fig4e":
-        lr_sweep(args.dataset or "mnist", range(args.seeds), args.epochs or 1, args.subset, args.device,
-                 args.out if args.out != "results/training" else "results/training/lr_sweep", args.root)  # fmt: skip
-        return
-    model = "mlp" if args.panel == "fig2e" else "cnn"
-    dataset = args.dataset or ("mnist" if model == "mlp" else "cifar10")
-    run_panel(model, dataset, range(args.seeds), args.epochs, args.subset, args.test_subset, args.device, args.out,
-              args.root)  # fmt: skip
+    _check_device_here(args.device, args.executor)
+    slurm = SlurmOptions(partition=args.partition, cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task,
+                         time_min=args.time, log_dir=args.slurm_logs)  # fmt: skip
+    run_campaign(_configs(args), out_dir=args.out or OUT_DIRS[args.panel], root=args.root,
+                 checkpoints=checkpoint_dir(args.checkpoints), executor=args.executor, workers=args.workers,
+                 force=args.force, dry_run=args.dry_run, slurm=slurm)  # fmt: skip
 
 
 if __name__ == "__main__":

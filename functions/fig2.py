@@ -29,7 +29,8 @@ from .landscapes import Quadratic
 from .objective import Problem
 from .optimisers import OPTIMISERS
 from .plotting import OPTIMISER_STYLE, Panel, loss_heatmap
-from .training import PROTOCOLS
+from .protocol import PROTOCOLS, panel_configs
+from .run_records import load_records
 
 __all__ = [
     "PUBLISHED_CURVES",
@@ -39,6 +40,7 @@ __all__ = [
     "measured_rate_ratio",
     "measured_rate_ratios",
     "optima",
+    "panel_runs",
     "problems",
     "published",
     "require_runs",
@@ -66,7 +68,7 @@ PUBLISHED_KEY = {"mnist": "mnist", "cifar10": "cifar10", "cifar10-jpeg": "cifar1
 
 def check_parameters(gammas, eta, k, h_1d, mu_1d, theta0_1d, T_1d, h_2d, mu_2d, theta0_2d, T_2d, lim_2d,
                      ratio_range, ratio_checks, bvp_margin, train, training_dir, datasets, seeds, epochs,
-                     close) -> None:  # fmt: skip
+                     close, subsets=((None, None), (None, None))) -> None:  # fmt: skip
     """Validate the notebook's parameters before any computation or file is written (ValueError names the parameter
     and its range; FileNotFoundError when ``train`` is False and a panel has no cached runs)."""
     if not isinstance(gammas, list | tuple) or not 1 <= len(gammas) <= len(GAMMA_COLORS):
@@ -81,14 +83,20 @@ def check_parameters(gammas, eta, k, h_1d, mu_1d, theta0_1d, T_1d, h_2d, mu_2d, 
         check_positive(value, name)
     check_range(ratio_range, "RATIO_RANGE", positive=True)
     check_positive_array(check_vector(ratio_checks, "RATIO_CHECKS"), "RATIO_CHECKS")
-    for letter, model, dataset, n_seeds, n_epochs, tol in zip("ef", ("mlp", "cnn"), datasets, seeds, epochs, close,
-                                                              strict=True):  # fmt: skip
+    if not isinstance(train, bool):
+        raise ValueError(f"Invalid TRAIN value: {train!r}; expected True or False (not a string or a number).")
+    for letter, model, dataset, n_seeds, n_epochs, tol, (subset, test_subset) in zip(
+        "ef", ("mlp", "cnn"), datasets, seeds, epochs, close, subsets, strict=True
+    ):
         check_choice(dataset, f"DATASET_{letter.upper()}", DATASET_NAMES)
         check_int(n_seeds, f"SEEDS_{letter.upper()}", 1)
         check_int(n_epochs, f"EPOCHS_{letter.upper()}", 1)
         check_positive(tol, f"CLOSE_{letter.upper()}")
+        for name, value in ((f"SUBSET_{letter.upper()}", subset), (f"TEST_SUBSET_{letter.upper()}", test_subset)):
+            if value is not None:
+                check_int(value, name, 1)
         if not train:
-            require_runs(training_dir, dataset, model)
+            require_runs(training_dir, dataset, model, n_seeds, n_epochs, subset, test_subset)
 
 
 def problems(h, mu, gammas, eta: float, k: float) -> dict[float, Problem]:
@@ -180,43 +188,43 @@ def theory_panels(loss1d, opt1d: dict, T1: float, loss2d, opt2d: dict, T2: float
             "d": Panel(d, size=(3.0, 2.8))}  # fmt: skip
 
 
-def require_runs(out_dir, dataset: str, model: str) -> None:
-    """Raise FileNotFoundError, naming the command that produces them, when no run of (dataset, model) is cached.
+def panel_runs(dataset: str, model: str, n_seeds: int, n_epochs: int, subset=None, test_subset=None) -> list:
+    """The runs a training panel shows: every optimiser, seeds 0 .. n_seeds-1 (``protocol.panel_configs``)."""
+    return panel_configs(model, dataset, n_seeds, epochs=n_epochs, subset=subset, test_subset=test_subset)
 
-    Called right after the notebook's parameters, so that ``TRAIN = False`` with a dataset that has no runs
-    stops before any computation or any file is written.
+
+def require_runs(out_dir, dataset: str, model: str, n_seeds: int, n_epochs: int, subset=None, test_subset=None):
+    """Load and validate every record the panel needs; raise naming the first missing or unusable one.
+
+    Called right after the notebook's parameters, so that ``TRAIN = False`` with runs that are not cached (or
+    are of another configuration) stops before any computation or any file is written.
+
+    Raises:
+        FileNotFoundError: a record is missing (with the command that produces it, or TRAIN = True).
+        RecordError: a record is broken or of another configuration (naming the file and the field).
     """
     check_choice(dataset, "dataset", DATASET_NAMES)
-    if not any(pathlib.Path(out_dir).glob(f"{dataset}_{model}_*_seed*.json")):
-        panel = "fig2e" if model == "mlp" else "fig2f"
-        raise FileNotFoundError(
-            f"No cached {model.upper()} runs on {dataset} in {out_dir}/. Produce them with "
-            f"`python -m functions.experiments {panel} --dataset {dataset} --seeds 3 --out {out_dir}` "
-            "(or set TRAIN = True), or choose a dataset that has runs there."
-        )
+    try:
+        return load_records(out_dir, panel_runs(dataset, model, n_seeds, n_epochs, subset, test_subset))
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"{err} Or set TRAIN = True, or choose runs that are cached.") from None
 
 
-def load_runs(out_dir, dataset: str, model: str) -> dict:
-    """Mean and sd over seeds of each optimiser's per-epoch curves from results/training/*.json.
-
-    Only runs at the protocol's learning rate (file names without an _lr tag) are used.
-    """
-    require_runs(out_dir, dataset, model)
+def load_runs(out_dir, dataset: str, model: str, n_seeds: int, n_epochs: int, subset=None, test_subset=None) -> dict:
+    """Mean and sd over seeds of each optimiser's per-epoch curves, from exactly the records of the panel's runs."""
+    records = require_runs(out_dir, dataset, model, n_seeds, n_epochs, subset, test_subset)
     runs = {}
     for opt in OPTIMISERS:
-        files = sorted(pathlib.Path(out_dir).glob(f"{dataset}_{model}_{opt}_seed*.json"))
-        records = [json.loads(f.read_text()) for f in files]
-        if not records:
-            continue
-        curves = {key: np.array([r[key] for r in records]) for key in ("train_loss", "test_accuracy")}
-        spread = {key: c.std(axis=0, ddof=1) if len(records) > 1 else np.zeros(c.shape[1]) for key, c in curves.items()}
+        mine = [r for r in records if r["optimiser"] == opt]
+        curves = {key: np.array([r[key] for r in mine]) for key in ("train_loss", "test_accuracy")}
+        spread = {key: c.std(axis=0, ddof=1) if len(mine) > 1 else np.zeros(c.shape[1]) for key, c in curves.items()}
         runs[opt] = {
-            "n_seeds": len(records),
-            "epochs": records[0]["epochs"],
-            "subset": records[0].get("subset"),
-            "n_train": records[0]["n_train"],
-            "devices": sorted({r["device"].split(":")[0] for r in records}),
-            "wall_time_s": float(sum(r["wall_time_s"] for r in records)),
+            "n_seeds": len(mine),
+            "epochs": mine[0]["epochs"],
+            "subset": mine[0].get("subset"),
+            "n_train": mine[0]["n_train"],
+            "devices": sorted({r["device"].split(":")[0] for r in mine}),
+            "wall_time_s": float(sum(r["wall_time_s"] for r in mine)),
             **{key: (c.mean(axis=0), spread[key]) for key, c in curves.items()},
         }
     return runs

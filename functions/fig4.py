@@ -7,9 +7,6 @@ trajectories against the optimal ones; (e) learning-rate sensitivity on the MLP 
 
 from __future__ import annotations
 
-import json
-import pathlib
-
 import numpy as np
 
 from ._checks import (
@@ -31,6 +28,8 @@ from .noisy_quadratic import fit_rates, simulate
 from .objective import Problem
 from .optimisers import OPTIMISERS
 from .plotting import OPTIMISER_STYLE, Panel, loss_heatmap
+from .protocol import sweep_configs
+from .run_records import load_records
 
 __all__ = [
     "check_parameters",
@@ -94,8 +93,10 @@ def check_parameters(q, sigma2, trace_steps, transient, rho_range, n_params, n_s
     if rho.size < 2 or np.any(rho < 0) or np.any(rho > 1):
         raise ValueError("Invalid RHO_GRID value: expected at least 2 reset fractions in [0, 1].")
     check_choice(sweep_dataset, "SWEEP_DATASET", DATASET_NAMES)
+    if not isinstance(train, bool):
+        raise ValueError(f"Invalid TRAIN value: {train!r}; expected True or False (not a string or a number).")
     if not train:
-        require_lr_sweep(lr_sweep_dir, sweep_dataset)
+        require_lr_sweep(lr_sweep_dir, sweep_dataset, sweep_seeds, sweep_epochs)
 
 
 def gradient_belief(q: float, sigma2: float, steps: int, seed: int, P0_diffuse: float) -> dict:
@@ -160,14 +161,17 @@ def optimal_curves(h, theta0, gammas, n: int = 20000) -> dict:
     return out
 
 
-def require_lr_sweep(folder, dataset: str) -> None:
-    """Raise FileNotFoundError, naming the command that produces them, when no sweep run on ``dataset`` is cached."""
-    if not any(pathlib.Path(folder).glob(f"{dataset}_mlp_*_lr*_seed*.json")):
-        raise FileNotFoundError(
-            f"No cached learning-rate sweep on {dataset} in {folder}/. Produce it with "
-            f"`python -m functions.experiments fig4e --dataset {dataset} --seeds 2 --out {folder}` "
-            "(or set TRAIN = True), or choose a dataset that has runs there."
-        )
+def require_lr_sweep(folder, dataset: str, n_seeds: int, n_epochs: int) -> list[dict]:
+    """Load and validate every record of the sweep (``protocol.sweep_configs``); raise naming the first fault.
+
+    Raises:
+        FileNotFoundError: a record is missing (with the command that produces it, or TRAIN = True).
+        RecordError: a record is broken or of another configuration (naming the file and the field).
+    """
+    try:
+        return load_records(folder, sweep_configs(dataset, n_seeds, epochs=n_epochs))
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"{err} Or set TRAIN = True, or choose a sweep that is cached.") from None
 
 
 def sweep_title(dataset: str, epochs: int, seeds: int) -> str:
@@ -176,18 +180,17 @@ def sweep_title(dataset: str, epochs: int, seeds: int) -> str:
     return f"{DATASET_NAMES[dataset]} MLP, {epochs} epoch{plural[epochs > 1]}, {seeds} seed{plural[seeds > 1]}"
 
 
-def load_lr_sweep(folder, dataset: str) -> dict:
-    """{optimiser: (lrs, final train losses of shape (n_lr, n_seeds))} from results/training/lr_sweep/."""
-    require_lr_sweep(folder, dataset)
+def load_lr_sweep(folder, dataset: str, n_seeds: int, n_epochs: int) -> dict:
+    """{optimiser: (lrs, final train losses of shape (n_lr, n_seeds))} from exactly the sweep's records."""
+    records = require_lr_sweep(folder, dataset, n_seeds, n_epochs)
     out = {}
     for name in OPTIMISERS:
         table: dict[float, list] = {}
-        for f in sorted(pathlib.Path(folder).glob(f"{dataset}_mlp_{name}_lr*_seed*.json")):
-            rec = json.loads(f.read_text())
-            table.setdefault(rec["hyperparameters"]["lr"], []).append(rec["train_loss"][-1])
-        if table:
-            lrs = np.array(sorted(table))
-            out[name] = (lrs, np.array([table[lr] for lr in lrs], dtype=float))
+        for rec in records:
+            if rec["optimiser"] == name:
+                table.setdefault(rec["hyperparameters"]["lr"], []).append(rec["train_loss"][-1])
+        lrs = np.array(sorted(table))
+        out[name] = (lrs, np.array([table[lr] for lr in lrs], dtype=float))
     return out
 
 

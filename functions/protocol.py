@@ -21,7 +21,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+import numpy as np
+
 from ._checks import check_choice, check_int
+from ._io import rounded
 from .data import DATASETS
 from .optimisers import OPTIMISERS
 
@@ -33,6 +36,11 @@ __all__ = [
     "RunConfig",
     "SUBSET_SEED",
     "check_device",
+    "config_digest",
+    "LR_GRIDS",
+    "lr_grid",
+    "panel_configs",
+    "sweep_configs",
 ]
 
 #: Per-protocol settings of the paper's Figure 2e (MLP) and 2f (CNN), with the paper's learning rates.
@@ -76,8 +84,9 @@ def check_device(device: str) -> str:
     return device
 
 
-def _digest(payload: dict) -> str:
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+def config_digest(payload: dict) -> str:
+    """16 hex digits of the SHA-256 of ``payload`` as stored (numbers rounded as ``_io.write_json`` stores them)."""
+    text = json.dumps(rounded(payload), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -145,11 +154,11 @@ class RunConfig:
 
     def config_hash(self) -> str:
         """16 hex digits of the SHA-256 of ``resolved_dict()``: equal hashes, equal runs."""
-        return _digest(self.resolved_dict())
+        return config_digest(self.resolved_dict())
 
     def trajectory_hash(self) -> str:
         """``config_hash`` without the epoch count: a k-epoch run is the prefix of a longer one."""
-        return _digest({k: v for k, v in self.resolved_dict().items() if k != "epochs"})
+        return config_digest({k: v for k, v in self.resolved_dict().items() if k != "epochs"})
 
     def label(self) -> str:
         """A short readable name: 'mnist mlp adam seed 0' (+ lr, epochs, subsets where not the protocol's)."""
@@ -173,3 +182,29 @@ class RunConfig:
             tags.append(f"test{full.test_subset}")
         tags.append(f"seed{full.seed}")
         return "_".join(tags)
+
+
+#: log10 ranges of the learning-rate sweep per optimiser (5 points per decade, ends included).
+LR_GRIDS = {"sgd": (-3.0, 0.6), "adam": (-5.0, -1.0), "ballistic": (-5.0, -1.0)}
+
+
+def lr_grid(optimiser: str, per_decade: int = 5) -> list[float]:
+    """Log-spaced learning rates for ``optimiser``, ``per_decade`` points per decade."""
+    lo, hi = LR_GRIDS[optimiser]
+    n = round((hi - lo) * per_decade) + 1
+    return [float(f"{10**e:.4g}") for e in np.linspace(lo, hi, n)]
+
+
+def panel_configs(model: str, dataset: str, n_seeds: int, *, epochs=None, subset=None, test_subset=None,
+                  device="auto", optimisers=OPTIMISERS) -> list[RunConfig]:  # fmt: skip
+    """Every optimiser for seeds 0 .. n_seeds-1 of one protocol (Figure 2e: 'mlp', 2f: 'cnn')."""
+    return [RunConfig(dataset, model, opt, seed=seed, epochs=epochs, subset=subset, test_subset=test_subset,
+                      device=device) for seed in range(n_seeds) for opt in optimisers]  # fmt: skip
+
+
+def sweep_configs(dataset: str, n_seeds: int, *, epochs: int = 1, subset=None, test_subset=None, device="auto",
+                  optimisers=OPTIMISERS, per_decade: int = 5) -> list[RunConfig]:  # fmt: skip
+    """The MLP at every learning rate of ``lr_grid`` for each optimiser and seed 0 .. n_seeds-1 (Figure 4e)."""
+    return [RunConfig(dataset, "mlp", opt, seed=seed, lr=lr, epochs=epochs, subset=subset, test_subset=test_subset,
+                      device=device)
+            for opt in optimisers for lr in lr_grid(opt, per_decade) for seed in range(n_seeds)]  # fmt: skip

@@ -19,7 +19,7 @@ import pathlib
 import subprocess
 
 from ._io import write_json
-from .protocol import PROTOCOL_NAMES, PROTOCOLS, RunConfig, _digest
+from .protocol import PROTOCOL_NAMES, PROTOCOLS, RunConfig, config_digest
 
 __all__ = [
     "PROVENANCE",
@@ -193,7 +193,7 @@ def load_record(path, cfg: RunConfig | None = None) -> dict:
     stored = record["config"]
     rerun = f" Rerun it with `{rerun_command(cfg, path.parent, force=True)}`." if cfg is not None else ""
     # A hand-edited hyperparameter or configuration no longer matches the hash the run wrote.
-    if _digest(stored) != record["config_hash"]:
+    if config_digest(stored) != record["config_hash"]:
         raise StaleRecordError(f"{path}: its configuration does not match its hash {record['config_hash']} "
                                f"(the record was edited).{rerun}")  # fmt: skip
     hyper = record["hyperparameters"]

@@ -34,8 +34,9 @@ def test_the_threaded_ratio_grid_equals_each_point_alone(theory):
 
 @pytest.fixture(scope="module")
 def training():
-    runs_e = fig2.load_runs(ROOT / P["training_dir"], P["dataset_e"], "mlp")
-    runs_f = fig2.load_runs(ROOT / P["training_dir"], P["dataset_f"], "cnn")
+    runs_e = fig2.load_runs(ROOT / P["training_dir"], P["dataset_e"], "mlp", P["seeds_e"], P["epochs_e"])
+    runs_f = fig2.load_runs(ROOT / P["training_dir"], P["dataset_f"], "cnn", P["seeds_f"], P["epochs_f"],
+                            P["subset_f"], P["test_subset_f"])  # fmt: skip
     return runs_e, runs_f, fig2.published(P["dataset_e"]), fig2.published(P["dataset_f"])
 
 
@@ -165,11 +166,13 @@ def test_cifar_jpeg_copy_is_named_as_such_and_compared_at_the_same_epoch():
 
 def test_missing_runs_stop_with_the_command(tmp_path):
     with pytest.raises(
-        FileNotFoundError, match=r"No cached CNN runs on cifar10-jpeg.*python -m functions.experiments fig2f"
+        FileNotFoundError,
+        match=r"cifar10-jpeg_cnn_sgd_ep5_seed0.json: no such run record. Produce it with `python -m "
+        r"functions.experiments fig2f --dataset cifar10-jpeg --seeds 1 --epochs 5 --out .*`\. Or set TRAIN = True",
     ):
-        fig2.require_runs(tmp_path, "cifar10-jpeg", "cnn")
+        fig2.require_runs(tmp_path, "cifar10-jpeg", "cnn", 1, 5)
     with pytest.raises(ValueError, match="Invalid dataset value: 'cifar'"):
-        fig2.require_runs(tmp_path, "cifar", "cnn")
+        fig2.require_runs(tmp_path, "cifar", "cnn", 1, 5)
 
 
 def _fig2_parameters(**changes):
@@ -193,7 +196,11 @@ def test_check_parameters_refuses_what_cannot_make_sense(tmp_path):
         ({"ratio_range": (0.0, 4.0)}, ValueError, "Invalid RATIO_RANGE value"),
         ({"datasets": ("mnist", "cifar")}, ValueError, "Invalid DATASET_F value: 'cifar'"),
         ({"seeds": (0, 1)}, ValueError, "Invalid SEEDS_E value: 0"),
-        ({"training_dir": tmp_path}, FileNotFoundError, "No cached MLP runs on mnist"),
+        ({"training_dir": tmp_path}, FileNotFoundError, "mnist_mlp_sgd_seed0.json: no such run record"),
+        ({"train": "False"}, ValueError, "Invalid TRAIN value: 'False'; expected True or False"),
+        ({"epochs": (10, 25)}, FileNotFoundError, "cifar10-jpeg_cnn_sgd_seed0.json: no such run record"),
+        ({"seeds": (4, 1)}, FileNotFoundError, "mnist_mlp_sgd_seed3.json: no such run record"),
+        ({"subsets": ((None, None), (0, None))}, ValueError, "Invalid SUBSET_F value: 0"),
     ):
         with pytest.raises(error, match=match):
             fig2.check_parameters(**_fig2_parameters(**change))

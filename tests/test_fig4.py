@@ -58,7 +58,7 @@ def test_trajectories_follow_their_optimal_paths():
 
 
 def test_lr_sensitivity_matches_results():
-    sweep = fig4.load_lr_sweep(ROOT / P["lr_sweep_dir"], P["sweep_dataset"])
+    sweep = fig4.load_lr_sweep(ROOT / P["lr_sweep_dir"], P["sweep_dataset"], P["sweep_seeds"], P["sweep_epochs"])
     assert set(sweep) == {"sgd", "adam", "ballistic"}
     for lrs, losses in sweep.values():
         assert losses.shape[1] >= 2 and np.all(np.diff(np.log10(lrs)) <= 0.2 + 1e-3), (
@@ -79,7 +79,8 @@ def test_check_parameters_refuses_what_cannot_make_sense(tmp_path):
             "scale_range", "h_ratios", "sigma", "beta2", "rate_settings", "rate_steps", "rate_seeds", "h_2d",
             "theta0_2d", "lim_2d", "traj_lrs", "traj_steps", "traj_seeds", "gammas_2d", "lr_sweep_dir",
             "sweep_dataset", "cs", "rho_grid")}  # fmt: skip
-    good |= {"train": False, "lr_sweep_dir": ROOT / P["lr_sweep_dir"], "sweep_seeds": 2, "sweep_epochs": 1}
+    good |= {"train": False, "lr_sweep_dir": ROOT / P["lr_sweep_dir"], "sweep_seeds": P["sweep_seeds"],
+             "sweep_epochs": P["sweep_epochs"]}  # fmt: skip
     fig4.check_parameters(**good)
     for change, error, match in (
         ({"transient": 400}, ValueError, "Invalid TRANSIENT value: 400; TRANSIENT must be an integer >= 0 and <= 399"),
@@ -91,7 +92,9 @@ def test_check_parameters_refuses_what_cannot_make_sense(tmp_path):
         ({"gammas_2d": [0.0, 5.0]}, ValueError, "Invalid GAMMAS_2D value"),
         ({"cs": [0.5, 1.5]}, ValueError, r"Invalid CS value: \[0.5, 1.5\]"),
         ({"rho_grid": [0.5]}, ValueError, "Invalid RHO_GRID value"),
-        ({"lr_sweep_dir": tmp_path}, FileNotFoundError, "No cached learning-rate sweep on mnist"),
+        ({"lr_sweep_dir": tmp_path}, FileNotFoundError, "mnist_mlp_sgd_lr0.001_ep1_seed0.json: no such run record"),
+        ({"train": "False"}, ValueError, "Invalid TRAIN value: 'False'; expected True or False"),
+        ({"sweep_seeds": 3}, FileNotFoundError, "mnist_mlp_sgd_lr0.001_ep1_seed2.json: no such run record"),
     ):
         with pytest.raises(error, match=match):
             fig4.check_parameters(**(good | change))

@@ -48,9 +48,17 @@ BAD = [
     ("fig1-overview.ipynb", "PLOT_LIM = -1.5", r"Invalid PLOT_LIM value: -1.5; PLOT_LIM must be > 0"),
     ("fig1-overview.ipynb", "THETA0 = [2.0, 0.0]", r"Invalid THETA0 value: \(2, 0\) lies outside the drawn area"),
     ("fig2-momentum.ipynb", "GAMMAS = []", r"Invalid GAMMAS value: \[\]; expected a list of 1 to 5 rates"),
-    ("fig2-momentum.ipynb", "TRAINING_DIR = 'no-runs-here'", r"No cached MLP runs on mnist in no-runs-here/"),
+    (
+        "fig2-momentum.ipynb",
+        "TRAINING_DIR = 'no-runs-here'",
+        r"no-runs-here/mnist_mlp_sgd_seed0.json: no such run record",
+    ),
     ("fig3-nongrad.ipynb", "THETA0 = [1.5, 2.5]", r"Invalid THETA0 value: \(1.5, 2.5\) lies outside"),
-    ("fig4-adam.ipynb", "SWEEP_DATASET = 'fashion-mnist'", r"No cached learning-rate sweep on fashion-mnist"),
+    (
+        "fig4-adam.ipynb",
+        "SWEEP_DATASET = 'fashion-mnist'",
+        r"fashion-mnist_mlp_sgd_lr0.001_ep1_seed0.json: no such run",
+    ),
 ]
 
 
