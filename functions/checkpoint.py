@@ -27,7 +27,7 @@ import torch
 
 from ._io import atomic_path
 
-__all__ = ["CHECKPOINT_FORMAT", "KEEP", "CheckpointWarning", "checkpoint_dir", "latest", "rng_state", "save",
+__all__ = ["CHECKPOINT_FORMAT", "KEEP", "CheckpointWarning", "checkpoint_dir", "latest", "load", "rng_state", "save",
            "set_rng_state"]  # fmt: skip
 
 #: Layout version of a checkpoint's payload.
@@ -109,7 +109,9 @@ def save(folder, payload: dict, *, epoch: int, batch: int, keep: int = KEEP) -> 
     return path
 
 
-def _load(path: pathlib.Path, device) -> dict:
+def load(path, device="cpu") -> dict:
+    """Read one checkpoint: its digest is checked before the payload is unpickled (``weights_only=True``)."""
+    path = pathlib.Path(path)
     raw = path.read_bytes()
     digest, sep, body = raw.partition(b"\n")
     if not sep or hashlib.sha256(body).hexdigest().encode() != digest:
@@ -129,7 +131,7 @@ def latest(folder, *, trajectory_hash: str, max_epoch: int | None = None, device
         if max_epoch is not None and (epoch > max_epoch or (epoch == max_epoch and batch > 0)):
             continue
         try:
-            payload = _load(path, device)
+            payload = load(path, device)
         except Exception as err:  # any unreadable file is skipped, never trusted
             message = f"checkpoint {path} skipped: {err}; trying an older one."
             warnings.warn(message, CheckpointWarning, stacklevel=2)
