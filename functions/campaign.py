@@ -17,6 +17,7 @@ thread-dependent order): a local worker with c cores and a SLURM task with c CPU
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import multiprocessing
 import os
 import pathlib
@@ -182,6 +183,8 @@ def _run_slurm(todo, options: SlurmOptions, log) -> list[dict]:
         import submitit
     except ImportError as err:
         raise RuntimeError("The slurm executor needs submitit: pip install submitit.") from err
+    # Without accounting (sacct), submitit warns on every status poll; results still come from its job folder.
+    logging.getLogger("submitit").setLevel(logging.ERROR)
     repo = str(pathlib.Path(__file__).resolve().parent.parent)
     executor = submitit.AutoExecutor(
         folder=options.log_dir, cluster="slurm", slurm_max_num_timeout=options.max_requeues
@@ -227,7 +230,7 @@ def run_campaign(cfgs: Iterable[RunConfig], *, out_dir, root=None, checkpoints=N
     elif executor == "slurm":
         records = _run_slurm(args, slurm, log)
     elif workers == 1 and len(shares[0]) == len(os.sched_getaffinity(0)):
-        records = [_train(*a, threads=None) for a in args]  # this process, its own thread setting
+        records = _in_process(args, threads=len(shares[0]))
     else:
         ctx = multiprocessing.get_context("spawn")
         queue = ctx.Manager().Queue()
@@ -241,6 +244,17 @@ def run_campaign(cfgs: Iterable[RunConfig], *, out_dir, root=None, checkpoints=N
     rows = [_row(p, done.get(p.cfg) or skipped.get(p.cfg)) for p in planned]
     log(summary_table(rows, time.perf_counter() - start))
     return rows
+
+
+def _in_process(args, threads: int) -> list[dict]:
+    """One worker on all this process's cores: run here, on that many threads, then restore torch's setting."""
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        return [_train(*a, threads=threads) for a in args]
+    finally:
+        torch.set_num_threads(before)
 
 
 def _row(p: Planned, record: dict | None) -> dict:

@@ -190,6 +190,15 @@ def train_run(cfg: RunConfig, root=None, out_dir=None, progress: bool | None = N
         log: where the per-epoch progress lines go (None: nowhere).
         on_batch: called with (epoch index, batches done in it) after every step (tests, monitoring).
     """
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)  # initial weights and step counters never depend on the caller's default
+    try:
+        return _train(cfg, root, out_dir, progress, data, checkpoints, force, log, on_batch)
+    finally:
+        torch.set_default_dtype(before)
+
+
+def _train(cfg, root, out_dir, progress, data, checkpoints, force, log, on_batch) -> dict:
     full = cfg.resolved()
     proto = PROTOCOLS[cfg.model]
     say = log or (lambda _: None)
