@@ -213,15 +213,16 @@ def _multi_tensor_ballistic(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta
 
 
 def make_optimiser(name: str, params, lr: float, *, adam_betas=(0.9, 0.999), ballistic_beta2: float = 0.999,
-                   eps: float = 1e-8):  # fmt: skip
+                   eps: float = 1e-8, foreach: bool | None = None):  # fmt: skip
     """SGD (no momentum), Adam, or Ballistic (betas (0, ballistic_beta2), the published rule); ``eps`` for both.
 
     Adam is ``torch.optim.Adam``; the authors' AdamW with weight decay 0 performs the same update
-    bit for bit.
+    bit for bit. ``foreach`` picks the multi-tensor implementation of each (None: torch's default, the
+    for-loop on the CPU); both give the same bits (tested).
     """
     check_choice(name, "optimiser", OPTIMISERS)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
+        return torch.optim.SGD(params, lr=lr, foreach=foreach)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=tuple(adam_betas), eps=eps)
-    return Ballistic(params, lr=lr, betas=(0.0, ballistic_beta2), eps=eps)
+        return torch.optim.Adam(params, lr=lr, betas=tuple(adam_betas), eps=eps, foreach=foreach)
+    return Ballistic(params, lr=lr, betas=(0.0, ballistic_beta2), eps=eps, foreach=foreach)

@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 #: Record fields that describe where and how fast a run ran, not what it computed.
-PROVENANCE = ("torch_version", "device", "device_name", "threads", "code_version", "wall_time_s")
+PROVENANCE = ("torch_version", "device", "device_name", "threads", "memory_format", "code_version", "wall_time_s")
 
 #: The hyperparameters a record lists on their own (each also in its "config").
 HYPERPARAMETERS = ("lr", "epochs", "batch_size", "clip", "augment", "ballistic_beta2")

@@ -31,7 +31,11 @@ def upgrade(path: pathlib.Path) -> pathlib.Path:
         assert resolved[key] == hyper[key], (path, key, resolved[key], hyper[key])
     threads = int(re.search(r"(\d+) threads", old["device_name"])[1]) if "threads" in old["device_name"] else None
     provenance = {k: old[k] for k in ("torch_version", "device", "device_name", "wall_time_s")}
-    provenance |= {"threads": threads, "code_version": "unknown (made before records carried it)"}
+    provenance |= {
+        "threads": threads,
+        "memory_format": "contiguous",
+        "code_version": "unknown (made before records carried it)",
+    }
     record = make_record(cfg, n_train=old["n_train"], n_test=old["n_test"], train_loss=old["train_loss"],
                          test_accuracy=old["test_accuracy"], provenance=provenance)  # fmt: skip
     new = record_path(path.parent, cfg)
