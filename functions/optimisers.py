@@ -64,7 +64,9 @@ class Ballistic(Optimizer):
         foreach: bool | None = None,
         check_finite: bool = False,
     ):
-        if not 0.0 <= lr < math.inf:
+        if isinstance(lr, torch.Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= float(lr) < math.inf:
             raise ValueError(f"Invalid learning rate: {lr} (must be finite and >= 0)")
         if not 0.0 <= eps < math.inf:
             raise ValueError(f"Invalid epsilon value: {eps} (must be finite and >= 0)")
@@ -88,22 +90,35 @@ class Ballistic(Optimizer):
         }
         super().__init__(params, defaults)
 
+    def __setstate__(self, state):
+        """Load older or foreign states: fill in missing defaults, and turn a plain-number ``step`` into a tensor."""
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key, value in _DEFAULT_FLAGS.items():
+                group.setdefault(key, value)
+            for p in group["params"]:
+                p_state = self.state.get(p, {})
+                if "step" in p_state and not torch.is_tensor(p_state["step"]):
+                    p_state["step"] = torch.tensor(float(p_state["step"]), dtype=_step_dtype())
+
     def _init_group(self, group, params, grads, exp_avgs, exp_avg_sqs, steps) -> None:
         for p in group["params"]:
             if p.grad is None:
                 continue
             if p.grad.is_sparse:
-                raise RuntimeError("Ballistic does not support sparse gradients; use a dense layer or SparseAdam.")
+                raise RuntimeError(_SPARSE)
             state = self.state[p]
-            if not state:
-                state["step"] = torch.tensor(0.0)
+            if "step" not in state:
+                state["step"] = torch.tensor(0.0, dtype=_step_dtype())
+            if "exp_avg_sq" not in state:
                 state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                if group["betas"][0] > 0:
-                    state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            params.append(p)
-            grads.append(p.grad)
-            exp_avg_sqs.append(state["exp_avg_sq"])
-            exp_avgs.append(state.get("exp_avg"))
+            if "exp_avg" not in state:  # every buffer, whatever beta1 is now (it may change, or a state be loaded)
+                state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            real = torch.is_complex(p)  # complex numbers as pairs of reals: v holds Re(g)^2 and Im(g)^2
+            params.append(torch.view_as_real(p) if real else p)
+            grads.append(torch.view_as_real(p.grad) if real else p.grad)
+            exp_avg_sqs.append(torch.view_as_real(state["exp_avg_sq"]) if real else state["exp_avg_sq"])
+            exp_avgs.append(torch.view_as_real(state["exp_avg"]) if real else state["exp_avg"])
             steps.append(state["step"])
 
     @torch.no_grad()
@@ -114,6 +129,8 @@ class Ballistic(Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for i, group in enumerate(self.param_groups):
+            if any(p.grad is not None and p.grad.is_sparse for p in group["params"]):
+                raise RuntimeError(_SPARSE)
             if group.get("check_finite"):
                 bad = [j for j, p in enumerate(group["params"]) if p.grad is not None and not p.grad.isfinite().all()]
                 if bad:
@@ -130,6 +147,7 @@ class Ballistic(Optimizer):
             if foreach is None:
                 foreach = all(p.is_cuda for p in params)
             impl = _multi_tensor_ballistic if foreach else _single_tensor_ballistic
+            lr = group["lr"]
             impl(
                 params,
                 grads,
@@ -138,7 +156,7 @@ class Ballistic(Optimizer):
                 steps,
                 beta1=group["betas"][0],
                 beta2=group["betas"][1],
-                lr=group["lr"],
+                lr=lr.item() if isinstance(lr, torch.Tensor) else lr,  # a tensor lr (a scheduler may change it)
                 eps=group["eps"],
                 weight_decay=group["weight_decay"],
                 bias_correction=group["bias_correction"],
@@ -148,12 +166,28 @@ class Ballistic(Optimizer):
         return loss
 
 
-def _corrections(step: float, beta1: float, beta2: float, bias_correction: bool) -> tuple[float, float]:
-    """(1 - beta1^t, 1 - beta2^t), or (1, 1) without bias correction (and bc1 = 1 when beta1 = 0)."""
+_SPARSE = "Ballistic does not support sparse gradients; use a dense layer or SparseAdam."
+
+#: Flags an older state_dict may lack (``__setstate__`` fills them in).
+_DEFAULT_FLAGS = {"bias_correction": False, "eps_inside_sqrt": True, "maximize": False, "foreach": None,
+                  "check_finite": False, "weight_decay": 0.0}  # fmt: skip
+
+
+def _step_dtype() -> torch.dtype:
+    """The step counter's dtype, as torch.optim's: float64 under a float64 default, else float32 (never bf16)."""
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+def _corrections(step: torch.Tensor, beta1: float, beta2: float, bias_correction: bool) -> tuple[float, float]:
+    """(1 - beta1^t, 1 - beta2^t), or (1, 1) without bias correction (and bc1 = 1 when beta1 = 0).
+
+    The step is read (``.item()``, a sync and a torch.compile graph break) only with bias correction.
+    """
     if not bias_correction:
         return 1.0, 1.0
-    bc1 = 1.0 - beta1**step if beta1 > 0 else 1.0
-    return bc1, 1.0 - beta2**step
+    t = step.item()
+    bc1 = 1.0 - beta1**t if beta1 > 0 else 1.0
+    return bc1, 1.0 - beta2**t
 
 
 def _single_tensor_ballistic(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta1, beta2, lr, eps,
@@ -167,7 +201,7 @@ def _single_tensor_ballistic(params, grads, exp_avgs, exp_avg_sqs, steps, *, bet
         v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
         if beta1 > 0:
             m.lerp_(g, 1 - beta1)
-        bc1, bc2 = _corrections(step.item(), beta1, beta2, bias_correction)
+        bc1, bc2 = _corrections(step, beta1, beta2, bias_correction)
         if eps_inside_sqrt:
             denom = (v / bc2).add_(eps).sqrt_()
         else:
@@ -196,7 +230,7 @@ def _multi_tensor_ballistic(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta
             torch._foreach_lerp_(ms, gs, 1 - beta1)
         else:
             ms = gs
-        bcs = [_corrections(s.item(), beta1, beta2, bias_correction) for s in st]
+        bcs = [_corrections(s, beta1, beta2, bias_correction) for s in st]
         if eps_inside_sqrt:
             if bias_correction:
                 denom = torch._foreach_div(vs, [bc2 for _, bc2 in bcs])
