@@ -10,8 +10,9 @@ Figures: plotting, results_io, fig1 ... fig4, and explore (the notebooks' live s
 """
 
 from . import bvp, closed_form, euler_lagrange, flows, geometry, landscapes, least_action, objective
-from .bvp import BVPSolution, ConvergenceError, solve_bvp
+from .bvp import BVPSolution, solve_bvp
 from .closed_form import quadratic_optimum, rate, rate_ratio
+from .errors import ConvergenceError
 from .geometry import DecayDrift, Metric, NoDrift, RotationDrift, diagonal_metric, identity_metric
 from .landscapes import DoubleWell, Quadratic
 from .least_action import minimise_action

@@ -15,17 +15,14 @@ import torch
 from scipy.integrate import solve_bvp as _scipy_solve_bvp
 
 from ._checks import check_int, check_positive, check_vector
+from .errors import ConvergenceError
 from .euler_lagrange import first_order_jac, first_order_rhs
 from .objective import Problem
 
-__all__ = ["TOL_RANGE", "BVPSolution", "ConvergenceError", "solve_bvp"]
+__all__ = ["TOL_RANGE", "BVPSolution", "solve_bvp"]
 
 #: Tolerances solve_bvp accepts: below 1e-13 float64 residuals cannot converge, above 0.1 nothing is solved.
 TOL_RANGE = (1e-13, 0.1)
-
-
-class ConvergenceError(RuntimeError):
-    """A solver stopped without meeting its tolerance."""
 
 
 @dataclass

@@ -26,6 +26,7 @@ import torch
 from ._checks import check_choice
 
 __all__ = [
+    "DATASET_NAMES",
     "CHECKSUMS",
     "DATASETS",
     "DataError",
@@ -74,6 +75,14 @@ CHECKSUMS = {
 
 #: Every dataset name the loaders accept.
 DATASETS = ("mnist", "fashion-mnist", "cifar10", "cifar10-jpeg")
+
+#: Names on panels and in titles, exactly as the data are: the JPEG copy is never called plain CIFAR-10.
+DATASET_NAMES = {
+    "mnist": "MNIST",
+    "fashion-mnist": "Fashion-MNIST",
+    "cifar10": "CIFAR-10",
+    "cifar10-jpeg": "CIFAR-10, JPEG copy",
+}
 
 _IDX_MAGIC = {"images": 0x00000803, "labels": 0x00000801}
 

@@ -32,13 +32,12 @@ from PIL import Image
 from .beliefs import beta1_from_noise_ratio, ema, kalman_filter, optimal_reset_fraction
 from .bvp import ConvergenceError
 from .closed_form import quadratic_optimum, rate_ratio
-from .fig1 import MULTI, ONE, basin
 from .flows import gradient_flow
 from .geometry import DecayDrift, RotationDrift, diagonal_metric
 from .landscapes import DoubleWell, Quadratic
 from .least_action import minimise_action
 from .objective import Problem
-from .plotting import STYLE, freeze_layout, loss_grid, loss_heatmap
+from .plotting import BELIEF_COLOURS, LEARNER_COLOURS, STYLE, freeze_layout, loss_grid, loss_heatmap
 from .tasks import cumulative_losses, measured_optimal_fraction
 
 __all__ = ["Explorer", "Slider", "fig1_explorer", "fig2_explorer", "fig3_explorer", "fig4_explorer", "widget"]
@@ -140,8 +139,8 @@ def fig1_explorer(loss: DoubleWell, theta0, theta_T, gamma: float, T: float, eta
     theta_T = np.asarray(theta_T, dtype=float)
     fig, (ax,) = _figure(4.6, 3.8, 1)
     _background(ax, loss, (-lim, lim, -lim, lim))
-    (multi,) = ax.plot([], [], color=MULTI, lw=2, label="multi-step (least action)")
-    (one,) = ax.plot([], [], color=ONE, lw=2, ls="--", label="one-step (gradient flow)")
+    (multi,) = ax.plot([], [], color=LEARNER_COLOURS["multi-step"], lw=2, label="multi-step (least action)")
+    (one,) = ax.plot([], [], color=LEARNER_COLOURS["one-step"], lw=2, ls="--", label="one-step (gradient flow)")
     (start,) = ax.plot([], [], "o", color="black", ms=5)
     ax.plot(*theta_T, "*", color="white", ms=10)
     ax.legend(loc="lower left", fontsize=7)
@@ -161,8 +160,8 @@ def fig1_explorer(loss: DoubleWell, theta0, theta_T, gamma: float, T: float, eta
         multi.set_data(path.theta[:, 0], path.theta[:, 1])
         one.set_data(flow[:, 0], flow[:, 1])
         start.set_data([x0], [y0])
-        numbers = {"S": path.S, "multi_step_basin": basin(loss, path.theta[-1]),
-                   "one_step_basin": basin(loss, flow[-1]), "one_step_end": flow[-1],
+        numbers = {"S": path.S, "multi_step_basin": loss.basin(path.theta[-1]),
+                   "one_step_basin": loss.basin(flow[-1]), "one_step_end": flow[-1],
                    "lbfgs_iterations": path.n_iter}  # fmt: skip
         title.set_text(f"S = {path.S:.4f}; multi-step ends in the {numbers['multi_step_basin']} basin, "
                        f"one-step in the {numbers['one_step_basin']}")  # fmt: skip
@@ -267,8 +266,8 @@ def fig4_explorer(noise_ratio: float, c: float, steps: int = 300, seed: int = 0,
     fig, (ax, ax_c) = _figure(7.5, 3.2, 2)
     (obs,) = ax.plot([], [], ".", color="0.7", ms=2, label="minibatch gradient")
     ax.plot(walk, color="black", lw=1, label="latent gradient")
-    (filt,) = ax.plot([], [], color="#d6204e", lw=1.5, label="Kalman belief")
-    (avg,) = ax.plot([], [], color="#1e90ff", lw=1, ls="--", label=r"EMA with $\beta_1 = 1 - K^*$")
+    (filt,) = ax.plot([], [], color=BELIEF_COLOURS["kalman"], lw=1.5, label="Kalman belief")
+    (avg,) = ax.plot([], [], color=BELIEF_COLOURS["ema"], lw=1, ls="--", label=r"EMA with $\beta_1 = 1 - K^*$")
     ax.set(xlabel="step", ylabel="gradient", ylim=_nice_range(walk, 3.0))  # fixed: noisy observations may leave it
     ax.legend(fontsize=6, loc="upper left")
     title = ax.set_title("", fontsize=8)

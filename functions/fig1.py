@@ -17,11 +17,11 @@ from .flows import gradient_flow
 from .landscapes import DoubleWell, schematic_double_well
 from .least_action import LeastActionPath, minimise_action
 from .objective import Problem, kinetic_per_step
-from .plotting import Panel, loss_heatmap, quantise
+from .plotting import LEARNER_COLOURS, Panel, loss_heatmap, quantise
 
-__all__ = ["Fig1Data", "basin", "check_parameters", "compute", "headline", "panels", "schematic_paths"]
+__all__ = ["Fig1Data", "check_parameters", "compute", "headline", "panels", "schematic_paths"]
 
-MULTI, ONE, START = "#1a9850", "#c0392b", "black"
+MULTI, ONE, START = LEARNER_COLOURS["multi-step"], LEARNER_COLOURS["one-step"], "black"
 
 
 @dataclass(frozen=True)
@@ -59,19 +59,6 @@ def compute(problem: Problem, theta0, theta_T, T: float, n_points: int, t_one_st
     return Fig1Data(problem, multi, bvp, one_t, one_theta)
 
 
-def basin(loss: DoubleWell, theta) -> str:
-    """'global' or 'local': the gradient-flow basin of ``theta`` (theta_1 against the barrier).
-
-    The loss separates, so gradient flow in theta_1 is one-dimensional and the basins are split
-    at the barrier theta_1 = x_b, the middle root of dL/dtheta_1 = 0.
-    """
-    x_barrier = loss.stationary_theta1()[1]
-    minima = loss.minima()
-    global_right = loss(minima[1]) < loss(minima[0])
-    right = float(np.asarray(theta)[0]) > x_barrier
-    return "global" if right == global_right else "local"
-
-
 def headline(data: Fig1Data) -> dict:
     """The numbers Figure 1's notebook prints and stores in results/fig1.json."""
     loss, multi = data.problem.loss, data.multi
@@ -80,9 +67,9 @@ def headline(data: Fig1Data) -> dict:
     return {
         "S": multi.S,
         "multi_step_end": multi.theta[-1],
-        "multi_step_basin": basin(loss, multi.theta[-1]),
+        "multi_step_basin": loss.basin(multi.theta[-1]),
         "one_step_end": data.one_theta[-1],
-        "one_step_basin": basin(loss, data.one_theta[-1]),
+        "one_step_basin": loss.basin(data.one_theta[-1]),
         "max_loss_rise": float(L_path.max() - L_path[0]),
         "t_max_loss": float(multi.t[np.argmax(L_path)]),
         "t_peak_kinetic": float(multi.t[np.argmax(kinetic)]),
@@ -176,7 +163,7 @@ def _paths(data: Fig1Data, lim: float):
         _label_along(ax, dense, 0.45, "multi-step", MULTI, (0, 9))
         _label_along(ax, data.one_theta, 0.5, "one-step", ONE, (-30, 4))
         for m in loss.minima():
-            kind = basin(loss, m)
+            kind = loss.basin(m)
             ax.annotate(
                 f"{kind} min",
                 m,
@@ -218,15 +205,15 @@ def _energies(data: Fig1Data):
         L_path = loss(multi.theta)
         bottom.plot(multi.t, L_path, color="black")
         for m in loss.minima():
-            bottom.axhline(loss(m), ls="--", lw=0.8, color=MULTI if basin(loss, m) == "global" else ONE)
+            bottom.axhline(loss(m), ls="--", lw=0.8, color=MULTI if loss.basin(m) == "global" else ONE)
             bottom.text(
                 multi.t[-1],
                 loss(m),
-                f"{basin(loss, m)} min",
+                f"{loss.basin(m)} min",
                 ha="right",
                 va="bottom",
                 fontsize=7.5,
-                color=MULTI if basin(loss, m) == "global" else ONE,
+                color=MULTI if loss.basin(m) == "global" else ONE,
             )
         bottom.set_ylabel(r"loss  $\mathcal{L}(\theta)$")
         bottom.set_xlabel("time t")

@@ -25,6 +25,7 @@ from ._checks import (
 from ._parallel import thread_map
 from .bvp import solve_bvp
 from .closed_form import quadratic_optimum, rate_ratio
+from .data import DATASET_NAMES
 from .landscapes import Quadratic
 from .objective import Problem
 from .optimisers import OPTIMISERS
@@ -54,13 +55,6 @@ __all__ = [
 
 PUBLISHED_CURVES = pathlib.Path(__file__).with_name("reference") / "published_training_curves.json"
 GAMMA_COLORS = ["#29b6f6", "#1f3fdb", "black", "#8e44ad", "#e67e22"]
-#: Names on the panels, exactly as the data are: the JPEG copy is never called plain CIFAR-10.
-DATASET_NAMES = {
-    "mnist": "MNIST",
-    "fashion-mnist": "Fashion-MNIST",
-    "cifar10": "CIFAR-10",
-    "cifar10-jpeg": "CIFAR-10, JPEG copy",
-}
 #: The paper's dataset per protocol, and which published curves a dataset is compared with.
 PAPER_DATASET = {"mlp": "mnist", "cnn": "cifar10"}
 PUBLISHED_KEY = {"mnist": "mnist", "cifar10": "cifar10", "cifar10-jpeg": "cifar10"}

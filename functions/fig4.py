@@ -22,12 +22,12 @@ from ._checks import (
 )
 from .beliefs import beta1_from_noise_ratio, ema, kalman_filter, running_curvature, steady_state_gain
 from .closed_form import quadratic_optimum, rate_ratio
-from .fig2 import DATASET_NAMES
+from .data import DATASET_NAMES
 from .landscapes import Quadratic
 from .noisy_quadratic import fit_rates, simulate
 from .objective import Problem
 from .optimisers import OPTIMISERS
-from .plotting import OPTIMISER_STYLE, Panel, loss_heatmap
+from .plotting import BELIEF_COLOURS, OPTIMISER_STYLE, Panel, loss_heatmap
 from .protocol import sweep_configs
 from .run_records import load_records
 
@@ -220,9 +220,10 @@ def panels(belief: dict, rho_range, transient: int, curv: tuple, ratios: dict, h
         f = belief["filter_diffuse"]
         ax2.plot(t, belief["y"], ".", color="0.75", ms=2, label="minibatch gradient")
         ax2.plot(t, belief["g"], color="black", lw=1.2, label="latent gradient")
-        ax2.plot(t, f.mean, color="#1e90ff", lw=1.2, label="Kalman mean ± sd")
-        ax2.fill_between(t, f.mean - np.sqrt(f.var), f.mean + np.sqrt(f.var), color="#1e90ff", alpha=0.25, lw=0)
-        ax2.plot(t, belief["ema"], "--", color="#e67e22", lw=1.2, label=rf"EMA $\beta_1$={belief['beta1']:.2f}")
+        kalman, ema_colour = BELIEF_COLOURS["kalman"], BELIEF_COLOURS["ema"]
+        ax2.plot(t, f.mean, color=kalman, lw=1.2, label="Kalman mean ± sd")
+        ax2.fill_between(t, f.mean - np.sqrt(f.var), f.mean + np.sqrt(f.var), color=kalman, alpha=0.25, lw=0)
+        ax2.plot(t, belief["ema"], "--", color=ema_colour, lw=1.2, label=rf"EMA $\beta_1$={belief['beta1']:.2f}")
         ax2.axvline(transient, color="0.5", lw=0.6, ls=":")
         ax2.set(xlabel="step", ylabel="gradient")
         ax2.legend(fontsize=5.5, loc="best")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from scipy.integrate import solve_ivp
 
 from ._checks import check_positive, check_times, check_vector
-from .bvp import ConvergenceError
+from .errors import ConvergenceError
 
 __all__ = ["gradient_flow"]
 

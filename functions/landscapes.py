@@ -69,6 +69,21 @@ class DoubleWell:
         roots = roots[4 * self.a * (3 * roots**2 - self.b) > 0]
         return np.stack([roots, np.zeros_like(roots)], axis=-1)
 
+    def basin(self, theta) -> str:
+        """'global' or 'local': the gradient-flow basin of ``theta`` (theta_1 against the barrier).
+
+        The loss separates, so gradient flow in theta_1 is one-dimensional and the basins are split at the
+        barrier theta_1 = x_b, the middle root of dL/dtheta_1 = 0. With a single minimum (a tilt |d| large
+        enough to remove the other well) every point is in the global basin.
+        """
+        roots = self.stationary_theta1()
+        if len(roots) < 3:
+            return "global"
+        minima = self.minima()
+        global_right = self(minima[1]) < self(minima[0])
+        right = float(np.asarray(theta)[0]) > roots[1]
+        return "global" if right == global_right else "local"
+
 
 class Quadratic:
     """Diagonal quadratic loss of SPEC section 2.

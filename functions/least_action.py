@@ -20,7 +20,7 @@ from scipy.linalg import cholesky, solve_triangular
 from scipy.optimize import minimize
 
 from ._checks import check_int, check_positive, check_vector
-from .bvp import ConvergenceError
+from .errors import ConvergenceError
 from .objective import Problem, discrete_action
 
 __all__ = ["LeastActionPath", "minimise_action", "action_and_grad"]

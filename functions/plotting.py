@@ -22,6 +22,8 @@ from matplotlib.collections import QuadMesh
 from .results_io import atomic_path
 
 __all__ = [
+    "BELIEF_COLOURS",
+    "LEARNER_COLOURS",
     "OPTIMISER_STYLE",
     "Panel",
     "STYLE",
@@ -51,6 +53,12 @@ STYLE = {
     "figure.dpi": 100,
     "savefig.dpi": 150,
 }
+
+#: The two learners of Figure 1 (and its explorer): the multi-step (least-action) and one-step (gradient) rule.
+LEARNER_COLOURS = {"multi-step": "#1a9850", "one-step": "#c0392b"}
+
+#: Figure 4a's beliefs about the gradient, in the saved panel and its explorer alike.
+BELIEF_COLOURS = {"kalman": "#1e90ff", "ema": "#e67e22"}
 
 #: One look per optimiser in every figure.
 OPTIMISER_STYLE = {

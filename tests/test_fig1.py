@@ -43,9 +43,9 @@ def test_claims(data):
 
 def test_basin_classification():
     loss = DoubleWell()
-    assert fig1.basin(loss, [1.0, 0.3]) == "global"
-    assert fig1.basin(loss, [-1.0, -0.3]) == "local"
-    assert fig1.basin(DoubleWell(d=0.5), [1.0, 0.0]) == "local"
+    assert loss.basin([1.0, 0.3]) == "global"
+    assert loss.basin([-1.0, -0.3]) == "local"
+    assert DoubleWell(d=0.5).basin([1.0, 0.0]) == "local"
 
 
 def test_panels_match_results(data, tmp_path):
