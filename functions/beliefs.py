@@ -1,4 +1,4 @@
-"""The learner's beliefs about a partially observable landscape (SPEC Figure 4).
+"""The learner's beliefs about a partially observable landscape (the paper's Section 5; our Figure 4).
 
 Gradient belief: the latent gradient drifts as a random walk, g_t = g_{t-1} + w_t, w_t ~ N(0, q),
 and is seen through minibatch noise, y_t = g_t + v_t, v_t ~ N(0, sigma^2). The Kalman filter is

@@ -2,7 +2,7 @@
 
 Loss L = 1/2 sum_i h_i (theta_i - mu_i)^2, metric G = diag(g), effective stiffness
 c_i = eta k h_i / g_i. Substituting theta = theta* + x e^{lambda t} into the Euler-Lagrange
-equation of SPEC section 1 and keeping the decaying root gives:
+equation of the paper's objective (Section 2) and keeping the decaying root gives:
 
 - no drift:        theta_i(t) = mu_i + (theta0_i - mu_i) e^{-r_i t},  r_i = sqrt(gamma^2/4 + c_i) - gamma/2.
 - decay f = -j theta: theta_ddot = gamma theta_dot + (j^2 + gamma j + c) theta - c mu, so

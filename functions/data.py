@@ -190,7 +190,8 @@ def find_dataset_dir(dataset: str, root=None) -> pathlib.Path:
     """The folder holding ``dataset``'s files: root/<dataset>, then (Fashion-MNIST) the Debian package's.
 
     Raises:
-        ValueError: ``dataset`` is not one of ``DATASETS``.
+        ValueError: ``dataset`` is not one of the file-based datasets (mnist, fashion-mnist, cifar10); the JPEG
+            copy cifar10-jpeg is a class-folder layout, found by ``image_folder.find_source`` instead.
         DataError: no folder holds the files; the message says where it looked and the command to run.
     """
     check_choice(dataset, "dataset", CHECKSUMS)

@@ -11,7 +11,7 @@ at once: L0 at node n depends on (theta_n, theta_dot_n) only, so one reverse pas
 Lagrangian S = sum_n L0(theta_n, theta_dot_n) gives dL0/dtheta and p at every node, and d more
 (vector-Jacobian products with the unit vectors e_i, of sum_n p_n . e_i) give row i of M_n and C_n for
 every n; the Jacobian of the first-order system likewise takes d products. ``theta_ddot_formula`` is
-SPEC section 1's closed expression for constant G, used to cross-check it:
+the paper's closed expression for constant G (its Euler–Lagrange equation, Section 2), used to cross-check it:
 
     theta_ddot = J_f theta_dot + gamma (theta_dot - f) - G^{-1} J_f^T G (theta_dot - f) + eta k G^{-1} grad L.
 """
@@ -71,7 +71,7 @@ def theta_ddot_autodiff(problem: Problem, theta, theta_dot):
 
 
 def theta_ddot_formula(problem: Problem, theta, theta_dot):
-    """Acceleration from SPEC section 1's constant-G formula (numpy, shape (..., d)).
+    """Acceleration from the paper's constant-G formula (numpy, shape (..., d)).
 
     theta_ddot = J_f theta_dot + gamma u - G^{-1} J_f^T G u + eta k G^{-1} grad L,  u = theta_dot - f.
     """

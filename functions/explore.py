@@ -18,6 +18,7 @@ results/ and fig_images/ belong to the notebooks' main cells.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import time
 from collections.abc import Callable
@@ -235,9 +236,9 @@ def fig3_explorer(h, mu, theta0, gamma: float, g_ratio: float, q: float, j: floa
 
     def update(gamma=gamma, g_ratio=g_ratio, q=q, j=j) -> dict:
         base = Problem(loss, gamma=gamma, eta=eta, k=k)
-        problems = {"metric": base.with_(metric=diagonal_metric([g_ratio, 1.0])),
-                    "rotation": base.with_(drift=RotationDrift(q)),
-                    "decay": base.with_(drift=DecayDrift(j))}  # fmt: skip
+        problems = {"metric": dataclasses.replace(base, metric=diagonal_metric([g_ratio, 1.0])),
+                    "rotation": dataclasses.replace(base, drift=RotationDrift(q)),
+                    "decay": dataclasses.replace(base, drift=DecayDrift(j))}  # fmt: skip
         numbers = {}
         for (name, problem), line, end, title in zip(problems.items(), lines, ends, titles, strict=True):
             opt = quadratic_optimum(problem, theta0)

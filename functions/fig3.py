@@ -8,6 +8,7 @@ condition at its end does not disturb [0, T]).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,9 +55,9 @@ def problems(h, mu, gamma, eta, k, g, q, j) -> dict[str, tuple[str, Problem, boo
     base = Problem(loss, gamma=gamma, eta=eta, k=k)
     return {
         "a": (r"no $G$, no $f$", base, False),
-        "b": (r"anisotropic $G$", base.with_(metric=diagonal_metric(g)), False),
-        "c": (r"rotational $f$", base.with_(drift=RotationDrift(q)), True),
-        "d": (r"decay $f$", base.with_(drift=DecayDrift(j, dim=loss.dim)), True),
+        "b": (r"anisotropic $G$", dataclasses.replace(base, metric=diagonal_metric(g)), False),
+        "c": (r"rotational $f$", dataclasses.replace(base, drift=RotationDrift(q)), True),
+        "d": (r"decay $f$", dataclasses.replace(base, drift=DecayDrift(j, dim=loss.dim)), True),
     }
 
 

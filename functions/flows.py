@@ -17,7 +17,8 @@ def gradient_flow(loss, theta0, t, lr: float = 1.0, rtol: float = 1e-10, atol: f
         loss: a landscape with ``grad`` (numpy).
         theta0: start, shape (d,).
         t: finite, strictly increasing output times starting at 0, shape (m,), m >= 2.
-        lr: the rate eta k / gamma multiplying the gradient, > 0.
+        lr: the rate multiplying the gradient, > 0: eta k / gamma is the gamma >> 1 optimum's rate; Figure 1's
+            one-step learner takes eta k (the one-step rule of the same eta and k).
 
     Returns:
         theta at the times ``t``, shape (m, d).

@@ -18,7 +18,6 @@ __all__ = [
     "Metric",
     "identity_metric",
     "diagonal_metric",
-    "constant_metric",
     "NoDrift",
     "RotationDrift",
     "DecayDrift",
@@ -61,11 +60,6 @@ def diagonal_metric(g) -> Metric:
     if np.any(g <= 0):
         raise ValueError(f"Invalid g value: {g}; diagonal metric entries must be > 0.")
     return Metric(np.diag(g))
-
-
-def constant_metric(G) -> Metric:
-    """A general constant symmetric positive-definite metric G."""
-    return Metric(G)
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ class DoubleWell:
 
 
 class Quadratic:
-    """Diagonal quadratic loss of SPEC section 2.
+    """Diagonal quadratic loss of the paper's closed forms (Section 3, Figure 2).
 
     L(theta) = 1/2 sum_i h_i (theta_i - mu_i)^2, Hessian H = diag(h), minimum at mu.
 

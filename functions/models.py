@@ -8,7 +8,7 @@ __all__ = ["MLP", "SmallCNN", "build_model"]
 
 
 class MLP(nn.Sequential):
-    """784-512-256-10 ReLU perceptron on flattened 28x28 images (SPEC Figure 2e)."""
+    """784-512-256-10 ReLU perceptron on flattened 28x28 images (the paper's Figure 2e)."""
 
     def __init__(self, in_features: int = 784, hidden=(512, 256), n_classes: int = 10):
         layers, width = [nn.Flatten()], in_features
@@ -20,7 +20,7 @@ class MLP(nn.Sequential):
 
 
 class SmallCNN(nn.Sequential):
-    """conv(3->64)-conv(64->64)-pool-conv(64->128)-conv(128->128)-pool-fc(8192->256)-fc(256->10) (SPEC 2f).
+    """conv(3->64)-conv(64->64)-pool-conv(64->128)-conv(128->128)-pool-fc(8192->256)-fc(256->10) (paper, Fig. 2f).
 
     3x3 convolutions with padding 1 and ReLU after each convolution and the hidden linear layer.
     """

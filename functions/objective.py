@@ -1,4 +1,4 @@
-"""The learning objective J of SPEC section 1 and its discretisation.
+"""The learning objective J of the paper (Section 2) and its discretisation.
 
 J[theta] = int_0^T e^{-gamma t} [ (1/(2 eta)) (theta_dot - f)^T G (theta_dot - f) + k L(theta) ] dt
 
@@ -72,12 +72,6 @@ class Problem:
     def dim(self) -> int:
         """Number of parameters d."""
         return int(self.loss.dim)
-
-    def with_(self, **changes) -> Problem:
-        """A copy with some fields replaced (re-validated)."""
-        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        values.update(changes)
-        return Problem(**values)
 
 
 def lagrangian0(problem: Problem, theta, theta_dot):

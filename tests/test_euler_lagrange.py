@@ -8,7 +8,7 @@ from functions.euler_lagrange import (
     theta_ddot_autodiff,
     theta_ddot_formula,
 )
-from functions.geometry import DecayDrift, NoDrift, RotationDrift, constant_metric
+from functions.geometry import DecayDrift, Metric, NoDrift, RotationDrift
 from functions.landscapes import DoubleWell, Quadratic
 from functions.objective import Problem
 
@@ -51,7 +51,7 @@ def test_autodiff_rhs_equals_hand_formula(loss, drift_name, rng):
             gamma=gamma,
             eta=0.8,
             k=1.7,
-            metric=constant_metric(_random_spd(rng, 2)),
+            metric=Metric(_random_spd(rng, 2)),
             drift=drifts[drift_name],
         )
         theta, theta_dot = rng.normal(size=(6, 2)), rng.normal(size=(6, 2))
@@ -67,7 +67,7 @@ def test_autodiff_rhs_accepts_torch():
 
 
 def test_first_order_jacobian_matches_finite_differences(rng):
-    G = constant_metric(_random_spd(rng, 2))
+    G = Metric(_random_spd(rng, 2))
     p = Problem(DoubleWell(), gamma=0.4, metric=G, drift=RotationDrift(1.0))
     y = rng.normal(size=(4, 9))
     J = first_order_jac(p, y)

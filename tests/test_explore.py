@@ -1,6 +1,7 @@
 """The explorers behind the notebooks' sliders: their numbers are the closed forms' and the solver's, every
 slider changes the live figure, and nothing is written to disk."""
 
+import dataclasses
 import os
 
 import numpy as np
@@ -64,7 +65,7 @@ def test_fig3_explorer_end_points_are_the_closed_forms(in_tmp):
     numbers, _, _ = e.redraw(gamma=0.5, g_ratio=0.1, q=5.0, j=2.0)
     base = Problem(Quadratic(h, mu), gamma=0.5)
     for name, drift in (("rotation", RotationDrift(5.0)), ("decay", DecayDrift(2.0))):
-        expected = quadratic_optimum(base.with_(drift=drift), theta0).theta_star
+        expected = quadratic_optimum(dataclasses.replace(base, drift=drift), theta0).theta_star
         np.testing.assert_allclose(numbers[name]["end"], expected, atol=1e-12)
         assert numbers[name]["distance_to_mu"] == pytest.approx(np.linalg.norm(expected - np.array(mu)))
     assert numbers["metric"]["distance_to_mu"] == pytest.approx(0.0, abs=1e-12), "a metric bends, the end is mu"

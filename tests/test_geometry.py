@@ -4,9 +4,9 @@ import torch
 
 from functions.geometry import (
     DecayDrift,
+    Metric,
     NoDrift,
     RotationDrift,
-    constant_metric,
     diagonal_metric,
     identity_metric,
 )
@@ -43,7 +43,7 @@ def test_metric_norm(rng):
 )
 def test_metric_rejects_non_positive_definite(G):
     with pytest.raises(ValueError, match="Invalid G"):
-        constant_metric(G)
+        Metric(G)
 
 
 def test_diagonal_metric_rejects_non_positive_entries():
