@@ -19,6 +19,7 @@ import os
 import pathlib
 import pickle
 import tarfile
+import zlib
 
 import numpy as np
 import torch
@@ -101,6 +102,9 @@ def default_root() -> pathlib.Path:
     return checkout / "data" if (checkout / "pyproject.toml").is_file() else pathlib.Path.cwd() / "data"
 
 
+_UNREADABLE = "The file is truncated, corrupt or not gzip; re-download it."
+
+
 def md5sum(path) -> str:
     """MD5 hex digest of a file, read in 1 MiB chunks."""
     digest = hashlib.md5(usedforsecurity=False)
@@ -126,8 +130,10 @@ def content_md5(path, name: str | None = None) -> str:
         with gzip.open(path, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
-    except (OSError, EOFError) as err:
-        raise DataError(f"Cannot read {path}: {err}. The file is truncated or not gzip; re-download it.") from err
+    except (OSError, EOFError, zlib.error) as err:  # zlib.error: a corrupt deflate stream (a flipped byte)
+        raise DataError(
+            f"Cannot read {path}: {err}. The file is truncated, corrupt or not gzip; re-download it."
+        ) from err
     return digest.hexdigest()
 
 
@@ -164,8 +170,10 @@ def read_idx(path, kind: str) -> np.ndarray:
     try:
         with opener(path, "rb") as fh:
             raw = fh.read()
-    except (OSError, EOFError) as err:
-        raise DataError(f"Cannot read {path}: {err}. The file is truncated or not gzip; re-download it.") from err
+    except (OSError, EOFError, zlib.error) as err:
+        raise DataError(
+            f"Cannot read {path}: {err}. The file is truncated, corrupt or not gzip; re-download it."
+        ) from err
     ndim = 3 if kind == "images" else 1
     header = 4 + 4 * ndim
     if len(raw) < header:

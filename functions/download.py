@@ -53,9 +53,9 @@ def download(dataset: str, root=None, base_url: str | None = None, timeout: floa
     for name in names:
         dest = folder / name
         expected = CHECKSUMS[dataset][name]
-        if dest.exists() and content_md5(dest) == expected:
+        if dest.exists() and _local_md5(dest) == expected:
             written.append(dest)
-            continue
+            continue  # a truncated or corrupt local file is replaced by the download below
         url = url_base.rstrip("/") + "/" + name
         try:
             with atomic_path(dest) as tmp:
@@ -78,6 +78,14 @@ def download(dataset: str, root=None, base_url: str | None = None, timeout: floa
             ) from err
         written.append(dest)
     return written
+
+
+def _local_md5(path: pathlib.Path) -> str | None:
+    """The content MD5 of a file already there, or None when it cannot be read (truncated, not gzip)."""
+    try:
+        return content_md5(path)
+    except DataError:
+        return None
 
 
 def main(argv=None) -> None:

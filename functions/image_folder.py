@@ -11,11 +11,14 @@ arrays, checked before use; a cache that fails the check is rebuilt.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import pathlib
 import tarfile
 import warnings
+import zipfile
+import zlib
 
 import numpy as np
 import torch
@@ -81,12 +84,15 @@ def _split_files(source: pathlib.Path, split: str) -> dict[str, bytes]:
                 out[name] = path.read_bytes()
         return out
     try:
-        with tarfile.open(source, "r|gz") as tar:
-            for info in tar:
-                name = info.name.removeprefix("./")
-                if info.isfile() and name.count("/") == 2 and name.startswith(f"{split}/") and _is_image(name):
-                    out[name] = tar.extractfile(info).read()
-    except (tarfile.TarError, OSError, EOFError) as err:
+        with gzip.open(source, "rb") as gz:
+            with tarfile.open(fileobj=gz, mode="r|") as tar:
+                for info in tar:
+                    name = info.name.removeprefix("./")
+                    if info.isfile() and name.count("/") == 2 and name.startswith(f"{split}/") and _is_image(name):
+                        out[name] = tar.extractfile(info).read()
+            while gz.read(1 << 20):  # to the end of the gzip stream, where its CRC-32 and length are checked
+                pass
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as err:
         raise DataError(f"Cannot read {source}: {err}. The archive is corrupt or incomplete; fetch it again.") from err
     return out
 
@@ -156,7 +162,7 @@ def _read_cache(path: pathlib.Path):
     try:
         with np.load(path, allow_pickle=False) as z:
             images, labels, stored = z["images"], z["labels"], str(z["md5"])
-    except (OSError, ValueError, KeyError) as err:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:  # truncated, empty, foreign
         warnings.warn(f"Ignoring unreadable cache {path} ({err}); decoding again.", stacklevel=3)
         return None
     if _arrays_md5(images, labels) != stored:

@@ -54,7 +54,8 @@ TINY = panel_configs("mlp", "fashion-mnist", 1, epochs=2, subset=512, test_subse
 
 def _fake_record(cfg: RunConfig) -> dict:
     epochs = cfg.resolved().epochs
-    prov = {"torch_version": "x", "device": "cpu", "device_name": "cpu", "threads": 1, "code_version": "t",
+    prov = {"torch_version": "x", "device": "cpu", "device_name": "cpu", "threads": 1, "memory_format": "contiguous",
+            "code_version": "t",
             "wall_time_s": 1.0}  # fmt: skip
     return make_record(cfg, n_train=10, n_test=10, train_loss=[1.0] * epochs, test_accuracy=[0.5] * epochs,
                        provenance=prov)  # fmt: skip

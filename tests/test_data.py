@@ -69,7 +69,7 @@ def test_wrong_magic_and_truncation(tmp_path):
         D.read_idx(short, "labels")
     broken_gzip = tmp_path / "broken.gz"
     broken_gzip.write_bytes(gzip.compress(_idx_bytes(labels, 0x801))[:20])
-    with pytest.raises(D.DataError, match="truncated or not gzip"):
+    with pytest.raises(D.DataError, match="truncated, corrupt or not gzip"):
         D.read_idx(broken_gzip, "labels")
 
 
@@ -239,3 +239,33 @@ def test_download_refuses_a_base_url_that_is_not_a_url(tmp_path, capsys, base_ur
     err = capsys.readouterr().err
     assert "Invalid base_url value" in err and "http://, https:// or file:// URL" in err and "Traceback" not in err
     assert not (tmp_path / "mnist").exists(), "nothing created"
+
+
+def _flip_middle_byte(path):
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+
+
+def test_a_flipped_byte_in_a_gzip_is_the_checksum_or_read_error_not_a_zlib_traceback(mnist_root):
+    """Flip one byte mid-file: a corrupt deflate stream (zlib.error) becomes a DataError naming the file."""
+    root, _ = mnist_root
+    path = root / "mnist" / "train-images-idx3-ubyte.gz"
+    _flip_middle_byte(path)
+    with pytest.raises(D.DataError, match=rf"{path}.*(truncated, corrupt or not gzip|Checksum mismatch)"):
+        D.load_idx_dataset("mnist", root=root)
+    with pytest.raises(D.DataError, match="truncated, corrupt or not gzip|Checksum mismatch"):
+        D.read_idx(path, "images")
+
+
+def test_download_replaces_a_truncated_local_file(tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    _write_idx_dataset(mirror)
+    sums = {name: D.content_md5(mirror / name) for name in D.CHECKSUMS["mnist"]}
+    monkeypatch.setitem(D.CHECKSUMS, "mnist", sums)
+    local = tmp_path / "data" / "mnist"
+    local.mkdir(parents=True)
+    name = "train-images-idx3-ubyte.gz"
+    (local / name).write_bytes((mirror / name).read_bytes()[:40])  # an interrupted copy
+    download("mnist", root=tmp_path / "data", base_url=mirror.as_uri())
+    assert (local / name).read_bytes() == (mirror / name).read_bytes()

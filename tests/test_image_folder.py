@@ -139,3 +139,28 @@ def test_real_jpeg_copy_test_split(tmp_path):
     assert x.shape == (10000, 3, 32, 32) and torch.bincount(y).tolist() == [1000] * 10
     mean = (x.double() / 255).mean(dim=(0, 2, 3))
     torch.testing.assert_close(mean, torch.tensor([0.4914, 0.4822, 0.4465]).double(), atol=0.01, rtol=0)
+
+
+def test_a_flipped_byte_in_the_archive_is_refused_not_cached(tmp_path):
+    """One flipped byte mid-archive: the gzip CRC (checked at the end of the stream) refuses it; no cache."""
+    _write_copy(tmp_path, fmt="png")
+    _as_archive(tmp_path)
+    archive = tmp_path / F.DATASET / "copy.tar.gz"
+    raw = bytearray(archive.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    archive.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match=r"copy.tar.gz.*corrupt or incomplete; fetch it again"):
+        F.load_cifar10_jpeg(root=tmp_path, per_class=PER_CLASS)
+    assert not list((tmp_path / F.DATASET).glob(".cache/*.npz")), "nothing cached"
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated"])
+def test_an_empty_or_truncated_cache_is_rebuilt(tmp_path, damage):
+    _write_copy(tmp_path, fmt="jpg")
+    x1, _ = F.load_cifar10_jpeg(root=tmp_path, per_class=PER_CLASS)
+    (cache,) = (tmp_path / F.DATASET / ".cache").glob("train-*.npz")
+    cache.write_bytes(b"" if damage == "empty" else cache.read_bytes()[: cache.stat().st_size // 2])
+    with pytest.warns(UserWarning, match="Ignoring unreadable cache"):
+        x2, _ = F.load_cifar10_jpeg(root=tmp_path, per_class=PER_CLASS)
+    assert torch.equal(x1, x2)
+    assert F._read_cache(cache) is not None, "rewritten"
