@@ -13,16 +13,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_in_box, check_positive, check_vector
+from ._checks import check_in_box, check_positive
 from ._parallel import thread_map
+from ._params import FigureParams, real, vector
 from .bvp import BVPSolution, solve_bvp
 from .closed_form import QuadraticOptimum, quadratic_optimum
 from .geometry import DecayDrift, RotationDrift, diagonal_metric
 from .landscapes import Quadratic
 from .objective import Problem
 from .plotting import Panel, loss_heatmap
+from .results_io import fmt_point, fmt_small
 
-__all__ = ["Fig3Case", "check_parameters", "compute", "headline", "panels", "problems"]
+__all__ = ["Fig3Case", "Fig3Data", "Params", "compute", "headline", "panels", "problems", "report"]
 
 END, MINIMUM = "orange", "red"
 
@@ -38,46 +40,74 @@ class Fig3Case:
     has_drift: bool
 
 
-def check_parameters(h, mu, theta0, gamma, eta, k, T, g, q, j, bvp_margin, plot_lim) -> None:
-    """Validate the notebook's parameters before any computation; ValueError names the parameter and its range."""
-    check_vector(h, "H", 2)
-    problems(h, mu, gamma, eta, k, g, q, j)  # validates the loss, metric, drifts and weights
-    check_positive(T, "T")
-    check_positive(bvp_margin, "BVP_MARGIN")
-    lim = check_positive(plot_lim, "PLOT_LIM")
-    for name, point in (("THETA0", theta0), ("MU", mu)):
-        check_in_box(point, name, (-lim, lim, -lim, lim), "[-PLOT_LIM, PLOT_LIM]^2")
+@dataclass(frozen=True, kw_only=True)
+class Params(FigureParams):
+    """Figure 3's parameters (the paper's values by default); every value is checked when the object is made."""
+
+    h: tuple[float, ...] = (4.0, 4.0)  # curvatures of the isotropic quadratic
+    mu: tuple[float, ...] = (0.0, -0.5)  # loss minimum
+    theta0: tuple[float, ...] = (1.5, 1.5)  # start
+    gamma: float = 0.0  # temporal discount rate (the paper: the far-sighted limit 0)
+    eta: float = 1.0  # kinetic weight 1/(2 eta)
+    k: float = 1.0  # loss weight
+    T: float = 100.0  # time span drawn
+    g_diag: tuple[float, ...] = (1 / 50, 1.0)  # (b) metric G = diag(g_diag)
+    q: float = 10.0  # (c) rotational drift f = q A theta
+    j: float = 10.0  # (d) decay drift f = -j theta
+    bvp_margin: float = 20.0  # the solver runs to T + bvp_margin so its free end cannot disturb [0, T]
+    plot_lim: float = 2.0  # panels show [-plot_lim, plot_lim]^2
+
+    def __post_init__(self):
+        self._set(h=vector(self.h, "H", 2), mu=vector(self.mu, "MU"), theta0=vector(self.theta0, "THETA0"),
+                  g_diag=vector(self.g_diag, "G_DIAG"),
+                  **{n: real(getattr(self, n), n.upper()) for n in ("gamma", "eta", "k", "T", "q", "j", "bvp_margin",
+                                                                     "plot_lim")})  # fmt: skip
+        problems(self)  # validates the loss, metric, drifts and weights
+        check_positive(self.T, "T")
+        check_positive(self.bvp_margin, "BVP_MARGIN")
+        lim = check_positive(self.plot_lim, "PLOT_LIM")
+        for name, point in (("THETA0", self.theta0), ("MU", self.mu)):
+            check_in_box(point, name, (-lim, lim, -lim, lim), "[-PLOT_LIM, PLOT_LIM]^2")
 
 
-def problems(h, mu, gamma, eta, k, g, q, j) -> dict[str, tuple[str, Problem, bool]]:
+@dataclass(frozen=True)
+class Fig3Data:
+    """What Figure 3 computes: its parameters and one case per panel."""
+
+    params: Params
+    cases: dict[str, Fig3Case]
+
+
+def problems(p: Params) -> dict[str, tuple[str, Problem, bool]]:
     """The four problems of Figure 3, keyed by panel letter: (title, problem, has_drift)."""
-    loss = Quadratic(h, mu)
-    base = Problem(loss, gamma=gamma, eta=eta, k=k)
+    loss = Quadratic(p.h, p.mu)
+    base = Problem(loss, gamma=p.gamma, eta=p.eta, k=p.k)
     return {
         "a": (r"no $G$, no $f$", base, False),
-        "b": (r"anisotropic $G$", dataclasses.replace(base, metric=diagonal_metric(g)), False),
-        "c": (r"rotational $f$", dataclasses.replace(base, drift=RotationDrift(q)), True),
-        "d": (r"decay $f$", dataclasses.replace(base, drift=DecayDrift(j, dim=loss.dim)), True),
+        "b": (r"anisotropic $G$", dataclasses.replace(base, metric=diagonal_metric(p.g_diag)), False),
+        "c": (r"rotational $f$", dataclasses.replace(base, drift=RotationDrift(p.q)), True),
+        "d": (r"decay $f$", dataclasses.replace(base, drift=DecayDrift(p.j, dim=loss.dim)), True),
     }
 
 
-def compute(cases: dict, theta0, T: float, bvp_margin: float) -> dict[str, Fig3Case]:
+def compute(params: Params) -> Fig3Data:
     """Closed form and BVP (free end, horizon T + bvp_margin) for each problem of ``problems``.
 
-    The solves are independent and run side by side on two threads (``_parallel.thread_map``: 1.2 -> 0.8 s on
-    2 cores); each is the same computation as alone.
+    The solves are independent and run side by side on two threads (``_parallel.thread_map``); each is the same
+    computation as alone.
     """
 
     def one(item):
         name, (title, problem, has_drift) = item
-        bvp = solve_bvp(problem, theta0, T + bvp_margin, tol=1e-8)
-        return name, Fig3Case(title, problem, quadratic_optimum(problem, theta0), bvp, has_drift)
+        bvp = solve_bvp(problem, params.theta0, params.T + params.bvp_margin, tol=1e-8)
+        return name, Fig3Case(title, problem, quadratic_optimum(problem, params.theta0), bvp, has_drift)
 
-    return dict(thread_map(one, cases.items()))
+    return Fig3Data(params, dict(thread_map(one, problems(params).items())))
 
 
-def headline(cases: dict[str, Fig3Case], T: float, n_t: int = 4001) -> dict:
+def headline(data: Fig3Data, n_t: int = 4001) -> dict:
     """End points (closed form and numerical, at t = T), their gap, and the path deviation."""
+    cases, T = data.cases, data.params.T
     t = np.linspace(0.0, T, n_t)
     numbers = {}
     for name, case in cases.items():
@@ -115,8 +145,24 @@ def _panel(case: Fig3Case, T: float, lim: float, ylabel: bool, legend: bool):
     return draw
 
 
-def panels(cases: dict[str, Fig3Case], T: float, lim: float = 2.0) -> dict[str, Panel]:
+def report(numbers: dict) -> str:
+    """The printed lines: the solver against each closed form, then the end points against the minimum."""
+    lines = [f"({name}) max |closed form - BVP| over [0, T]: {fmt_small(n['max_path_deviation'], 1e-8)}"
+             for name, n in numbers.items()]  # fmt: skip
+    for name in ("c", "d"):
+        n = numbers[name]
+        lines.append(f"({name}) end point: closed form {fmt_point(n['end_closed_form'])}, solver "
+                     f"{fmt_point(n['end_numerical'])}, difference {fmt_small(n['end_difference'], 1e-10)}; "
+                     f"distance to mu {n['end_distance_to_minimum']:.4f}")  # fmt: skip
+    for name in ("a", "b"):
+        distance = fmt_small(numbers[name]["end_distance_to_minimum"], 1e-10)
+        lines.append(f"({name}) ends at the minimum: distance to mu {distance}")
+    return "\n".join(lines)
+
+
+def panels(data: Fig3Data, params: Params) -> dict[str, Panel]:
     """One panel per case: the optimal path over the loss heatmap, with the minimum and end point."""
+    cases, T, lim = data.cases, params.T, params.plot_lim
     return {
         name: Panel(_panel(case, T, lim, ylabel=(i == 0), legend=(i == len(cases) - 1)), size=(3.0, 3.0))
         for i, (name, case) in enumerate(cases.items())

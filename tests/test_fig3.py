@@ -1,20 +1,44 @@
-"""Figure 3: fresh numbers and panels against results/ (written by fig3-nongrad.ipynb), and its claims."""
+"""Figure 3: fresh numbers and panels from ``fig3.Params()`` (the paper's values) against results/ (written by
+fig3-nongrad.ipynb), its claims, and the parameter object."""
 
 import numpy as np
 import pytest
 from figure_checks import RESULTS, assert_close_tree, assert_panels_match
 
 from functions import fig3
-from functions.results_io import read_json, rounded
+from functions.results_io import fmt_point, read_json, rounded
 
 STORED = read_json(RESULTS / "fig3.json")
 P = STORED["parameters"]
 
 
+PARAMS = fig3.Params()
+
+
 @pytest.fixture(scope="module")
-def cases():
-    problems = fig3.problems(P["h"], P["mu"], P["gamma"], P["eta"], P["k"], P["g_diag"], P["q"], P["j"])
-    return fig3.compute(problems, P["theta0"], P["T"], P["bvp_margin"])
+def data():
+    return fig3.compute(PARAMS)
+
+
+@pytest.fixture(scope="module")
+def cases(data):
+    return data.cases
+
+
+def test_the_defaults_are_what_results_holds():
+    """The committed results were made with the paper's values, which are Params()'s defaults."""
+    assert PARAMS.as_dict() == P
+
+
+def test_integers_and_lists_are_normalised():
+    """GAMMA = 0 and GAMMA = 0.0 are the same parameters (and the same bytes in results/)."""
+    same = fig3.Params(gamma=0, h=[4, 4], mu=[0, -0.5], theta0=(1.5, 1.5), T=100, q=10, j=10)
+    assert same == PARAMS and same.as_dict() == PARAMS.as_dict()
+    assert isinstance(same.gamma, float) and same.h == (4.0, 4.0)
+    with pytest.raises(TypeError):
+        fig3.Params(4.0)  # keyword-built only
+    with pytest.raises(AttributeError):
+        PARAMS.gamma = 1.0  # frozen
 
 
 def test_the_threaded_solves_equal_each_solve_alone(cases):
@@ -31,7 +55,7 @@ def test_the_threaded_solves_equal_each_solve_alone(cases):
 def test_numbers_match_results(cases):
     """End points to 1e-6 relative (6-digit JSON); solver-vs-closed-form gaps are round-off sized
     (~1e-10 and below), so they are compared only as being below 1e-8."""
-    fresh, stored = rounded(fig3.headline(cases, P["T"])), STORED["numbers"]
+    fresh, stored = rounded(fig3.headline(fig3.Fig3Data(PARAMS, cases))), STORED["numbers"]
     for name in stored:
         for key in ("max_path_deviation", "end_difference"):
             assert fresh[name].pop(key) < 1e-8 and stored[name][key] < 1e-8
@@ -39,8 +63,8 @@ def test_numbers_match_results(cases):
         assert_close_tree(fresh[name], stored_rest, rtol=1e-6, atol=1e-9, path=name)
 
 
-def test_claims(cases):
-    numbers = fig3.headline(cases, P["T"])
+def test_claims(data, cases):
+    numbers = fig3.headline(data)
     mu = np.asarray(P["mu"])
     for name in ("a", "b"):
         assert numbers[name]["end_distance_to_minimum"] < 1e-8
@@ -58,22 +82,31 @@ def test_claims(cases):
     assert x[0, 0] * x[1, 1] - x[0, 1] * x[1, 0] > 0
 
 
-def test_panels_match_results(cases, tmp_path):
-    assert_panels_match(fig3.panels(cases, P["T"], P["plot_lim"]), "fig3", tmp_path)
+def test_panels_match_results(data, tmp_path):
+    assert_panels_match(fig3.panels(data, PARAMS), "fig3", tmp_path)
 
 
-def test_check_parameters_refuses_what_cannot_be_drawn():
-    good = {"h": [4.0, 4.0], "mu": [0.0, -0.5], "theta0": [1.5, 1.5], "gamma": 0.0, "eta": 1.0, "k": 1.0, "T": 100.0,
-            "g": [0.02, 1.0], "q": 10.0, "j": 10.0, "bvp_margin": 20.0, "plot_lim": 2.0}  # fmt: skip
-    fig3.check_parameters(**good)
+def test_report_states_every_gap_and_end_point(data):
+    text = fig3.report(fig3.headline(data))
+    assert text.count("max |closed form - BVP| over [0, T]: < 1e-08") == 4
+    end = fmt_point(np.asarray(P["mu"]) * 4 / (10**2 + 4))  # gamma = 0: theta* = eta k h mu / (q^2 + eta k h) = mu/26
+    assert f"(c) end point: closed form {end}, solver {end}, difference < 1e-10" in text
+    assert "(a) ends at the minimum: distance to mu < 1e-10" in text
+
+
+def test_params_refuse_what_cannot_be_drawn():
     for change, match in (
         ({"plot_lim": 0.0}, "Invalid PLOT_LIM value: 0.0"),
         ({"theta0": [1.5, 2.5]}, r"Invalid THETA0 value: \(1.5, 2.5\) lies outside"),
         ({"mu": [3.0, 0.0]}, r"Invalid MU value: \(3, 0\) lies outside"),
         ({"h": [4.0, 4.0, 4.0]}, r"Invalid H shape: \(3,\); expected \(2,\)"),
-        ({"g": [0.0, 1.0]}, "Invalid g value"),
+        ({"g_diag": [0.0, 1.0]}, "Invalid g value"),
+        ({"gamma": "0"}, "Invalid GAMMA value: '0'; expected a real number"),
+        ({"gamma": True}, "Invalid GAMMA value: True; expected a real number"),
+        ({"h": "4.0"}, "Invalid H value: '4.0'; expected a list of numbers, not a string"),
+        ({"T": float("nan")}, "Invalid T value: nan; expected a finite number"),
         ({"q": -1.0}, "Invalid q value: -1.0"),
         ({"bvp_margin": 0.0}, "Invalid BVP_MARGIN value"),
     ):
         with pytest.raises(ValueError, match=match):
-            fig3.check_parameters(**(good | change))
+            fig3.Params(**change)
