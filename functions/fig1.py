@@ -12,14 +12,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import check_in_box, check_int, check_positive
+from ._params import FigureParams, real, vector
 from .bvp import BVPSolution, solve_bvp
 from .flows import gradient_flow
 from .landscapes import DoubleWell, schematic_double_well
 from .least_action import LeastActionPath, minimise_action
 from .objective import Problem, kinetic_per_step
 from .plotting import LEARNER_COLOURS, Panel, loss_heatmap, quantise
+from .results_io import fmt_point
 
-__all__ = ["Fig1Data", "check_parameters", "compute", "headline", "panels", "schematic_paths"]
+__all__ = ["MAX_POINTS", "Fig1Data", "Params", "compute", "headline", "panels", "report", "schematic_paths"]
 
 MULTI, ONE, START = LEARNER_COLOURS["multi-step"], LEARNER_COLOURS["one-step"], "black"
 
@@ -35,27 +37,56 @@ class Fig1Data:
     one_theta: np.ndarray
 
 
-def check_parameters(a, b, c, d, gamma, eta, k, T, n_points, theta0, theta_T, t_one_step, plot_lim) -> None:
-    """Validate the notebook's parameters before any computation; ValueError names the parameter and its range."""
-    Problem(DoubleWell(a=a, b=b, c=c, d=d), gamma=gamma, eta=eta, k=k)
-    check_positive(T, "T")
-    check_int(n_points, "N_POINTS", 3)
-    check_positive(t_one_step, "T_ONE_STEP")
-    lim = check_positive(plot_lim, "PLOT_LIM")
-    for name, point in (("THETA0", theta0), ("THETA_T", theta_T)):
-        check_in_box(point, name, (-lim, lim, -lim, lim), "[-PLOT_LIM, PLOT_LIM]^2")
+#: Largest N_POINTS: the least-action solver's dense preconditioner holds (2 N)^2 numbers (2,000 points: 128 MB).
+MAX_POINTS = 2000
 
 
-def compute(problem: Problem, theta0, theta_T, T: float, n_points: int, t_one_step: float, n_one_step: int = 401):
+@dataclass(frozen=True, kw_only=True)
+class Params(FigureParams):
+    """Figure 1's parameters (the paper's values by default); every value is checked when the object is made."""
+
+    a: float = 1.0  # double well L = a (theta_1^2 - b)^2 + c theta_2^2 + d theta_1
+    b: float = 1.0
+    c: float = 1.0
+    d: float = -0.5  # d < 0 makes the right well global
+    gamma: float = 0.1  # temporal discount rate; 1/gamma is the planning horizon
+    eta: float = 1.0  # kinetic weight 1/(2 eta)
+    k: float = 1.0  # loss weight
+    T: float = 4.0  # horizon of the multi-step path
+    n_points: int = 50  # equally spaced time points of the discretised path, ends included
+    theta0: tuple[float, ...] = (-0.6, 0.55)  # start, inside the local basin
+    theta_T: tuple[float, ...] = (1 + 1 / 16, 0.0)  # fixed end of the multi-step path, near the global minimum
+    t_one_step: float = 8.0  # how long the one-step rule (gradient flow) runs
+    plot_lim: float = 1.5  # panel b shows [-plot_lim, plot_lim]^2
+
+    def __post_init__(self):
+        names = ("a", "b", "c", "d", "gamma", "eta", "k", "T", "t_one_step", "plot_lim")
+        self._set(theta0=vector(self.theta0, "THETA0", 2), theta_T=vector(self.theta_T, "THETA_T", 2),
+                  n_points=check_int(self.n_points, "N_POINTS", 3, MAX_POINTS),
+                  **{n: real(getattr(self, n), n if len(n) == 1 else n.upper()) for n in names})  # fmt: skip
+        self.problem()  # validates the loss and the weights
+        check_positive(self.T, "T")
+        check_positive(self.t_one_step, "T_ONE_STEP")
+        lim = check_positive(self.plot_lim, "PLOT_LIM")
+        for name, point in (("THETA0", self.theta0), ("THETA_T", self.theta_T)):
+            check_in_box(point, name, (-lim, lim, -lim, lim), "[-PLOT_LIM, PLOT_LIM]^2")
+
+    def problem(self) -> Problem:
+        """The double-well problem of panels b-c."""
+        return Problem(DoubleWell(a=self.a, b=self.b, c=self.c, d=self.d), gamma=self.gamma, eta=self.eta, k=self.k)
+
+
+def compute(params: Params, n_one_step: int = 401) -> Fig1Data:
     """Multi-step path (least action, fixed ends), its BVP confirmation, and the one-step flow.
 
     The one-step rule is gradient flow theta_dot = -eta k grad L (the gamma >> 1 limit with the
     planning horizon shrunk to a single step), run for ``t_one_step``.
     """
-    multi = minimise_action(problem, theta0, theta_T, T, n_points)
-    bvp = solve_bvp(problem, theta0, T, theta_T)
-    one_t = np.linspace(0.0, t_one_step, n_one_step)
-    one_theta = gradient_flow(problem.loss, theta0, one_t, lr=problem.eta * problem.k)
+    problem = params.problem()
+    multi = minimise_action(problem, params.theta0, params.theta_T, params.T, params.n_points)
+    bvp = solve_bvp(problem, params.theta0, params.T, params.theta_T)
+    one_t = np.linspace(0.0, params.t_one_step, n_one_step)
+    one_theta = gradient_flow(problem.loss, params.theta0, one_t, lr=problem.eta * problem.k)
     return Fig1Data(problem, multi, bvp, one_t, one_theta)
 
 
@@ -221,8 +252,27 @@ def _energies(data: Fig1Data):
     return draw
 
 
-def panels(data: Fig1Data, lim: float = 1.5) -> dict[str, Panel]:
+def report(numbers: dict) -> str:
+    """The printed lines: the action against the authors' value, the solvers' agreement, where each learner ends,
+    and the multi-step path's climb."""
+    lines = [
+        f"action of the least-action path S = {numbers['S']:.4e}  (authors: 1.6957e-01)",
+        f"L-BFGS iterations: {numbers['lbfgs_iterations']}",
+        f"max distance, least-action path vs boundary-value solution: {numbers['max_dist_direct_vs_bvp']:.1e}",
+    ]
+    for name in ("multi_step", "one_step"):
+        end = numbers[f"{name}_end"]
+        lines.append(f"{name:10s} ends at {fmt_point(end, 3)}  ->  {numbers[f'{name}_basin']} basin")
+    lines.append(f"max rise of the loss above its start along the multi-step path: {numbers['max_loss_rise']:.3f}"
+                 f" (at t = {numbers['t_max_loss']:.2f})")  # fmt: skip
+    lines.append(f"peak kinetic term 1/2|dtheta|^2 = {numbers['peak_kinetic']:.4f} at t = "
+                 f"{numbers['t_peak_kinetic']:.2f}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def panels(data: Fig1Data, params: Params) -> dict[str, Panel]:
     """Panels a (schematic surface), b (paths over the loss), c (kinetic term and loss over time)."""
+    lim = params.plot_lim
     return {
         "a": Panel(_surface, projection="3d", size=(3.0, 3.0)),
         "b": Panel(_paths(data, lim), size=(4.2, 3.4)),

@@ -1,4 +1,5 @@
-"""Figure 1: fresh numbers and panels against results/ (written by fig1-overview.ipynb), and its claims."""
+"""Figure 1: fresh numbers and panels from ``fig1.Params()`` (the paper's values) against results/ (written by
+fig1-overview.ipynb), its claims, and the parameter object."""
 
 import numpy as np
 import pytest
@@ -6,17 +7,29 @@ from figure_checks import RESULTS, assert_close_tree, assert_panels_match
 
 from functions import fig1
 from functions.landscapes import DoubleWell
-from functions.objective import Problem
 from functions.results_io import read_json, rounded
 
 STORED = read_json(RESULTS / "fig1.json")
 P = STORED["parameters"]
 
 
+PARAMS = fig1.Params()
+
+
 @pytest.fixture(scope="module")
 def data():
-    problem = Problem(DoubleWell(a=P["a"], b=P["b"], c=P["c"], d=P["d"]), gamma=P["gamma"], eta=P["eta"], k=P["k"])
-    return fig1.compute(problem, P["theta0"], P["theta_T"], P["T"], P["n_points"], P["t_one_step"])
+    return fig1.compute(PARAMS)
+
+
+def test_the_defaults_are_what_results_holds():
+    assert PARAMS.as_dict() == P
+    assert fig1.Params(T=4, theta_T=[1.0625, 0]) == PARAMS, "integers and lists normalised"
+
+
+def test_report_states_the_authors_action_and_both_basins(data):
+    text = fig1.report(fig1.headline(data))
+    assert "S = 1.6957e-01  (authors: 1.6957e-01)" in text
+    assert "multi_step ends at" in text and "->  global basin" in text and "->  local basin" in text
 
 
 def test_numbers_match_results(data):
@@ -46,16 +59,14 @@ def test_basin_classification():
     assert loss.basin([1.0, 0.3]) == "global"
     assert loss.basin([-1.0, -0.3]) == "local"
     assert DoubleWell(d=0.5).basin([1.0, 0.0]) == "local"
+    assert len(DoubleWell(d=-2.0).minima()) == 1 and DoubleWell(d=-2.0).basin([-1.0, 0.0]) == "global", "one well left"
 
 
 def test_panels_match_results(data, tmp_path):
-    assert_panels_match(fig1.panels(data, P["plot_lim"]), "fig1", tmp_path)
+    assert_panels_match(fig1.panels(data, PARAMS), "fig1", tmp_path)
 
 
-def test_check_parameters_refuses_what_cannot_be_drawn():
-    good = {"a": 1.0, "b": 1.0, "c": 1.0, "d": -0.5, "gamma": 0.1, "eta": 1.0, "k": 1.0, "T": 4.0, "n_points": 50,
-            "theta0": [-0.6, 0.55], "theta_T": [1.0625, 0.0], "t_one_step": 8.0, "plot_lim": 1.5}  # fmt: skip
-    fig1.check_parameters(**good)
+def test_params_refuse_what_cannot_be_drawn():
     for change, match in (
         ({"plot_lim": -1.5}, "Invalid PLOT_LIM value: -1.5"),
         ({"theta_T": [1.6, 0.0]}, r"Invalid THETA_T value: \(1.6, 0\) lies outside"),
@@ -63,9 +74,12 @@ def test_check_parameters_refuses_what_cannot_be_drawn():
         ({"gamma": -1.0}, "Invalid gamma value: -1.0"),
         ({"a": float("nan")}, "Invalid a value: nan"),
         ({"t_one_step": 0.0}, "Invalid T_ONE_STEP value"),
+        ({"n_points": 30000}, "Invalid N_POINTS value: 30000; N_POINTS must be an integer >= 3 and <= 2000"),
+        ({"n_points": 50.0}, "Invalid N_POINTS value: 50.0; expected an integer"),
+        ({"gamma": "0.1"}, "Invalid GAMMA value: '0.1'; expected a real number"),
     ):
         with pytest.raises(ValueError, match=match):
-            fig1.check_parameters(**(good | change))
+            fig1.Params(**change)
 
 
 def test_panel_a_tells_the_story_of_panel_b():
