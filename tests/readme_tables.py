@@ -1,0 +1,119 @@
+"""The README's generated tables: written from results/ by this script, checked by tests/test_readme.py.
+
+Each table sits between ``<!-- generated: NAME -->`` and ``<!-- end: NAME -->`` in README.md and is made
+here from the files it reports, never typed by hand:
+
+- ``training``: Figure 2e-f's final test accuracy and train losses (ours, mean ± sd over seeds, and the
+  published value at the same epoch) and the two claims, from results/fig2.json;
+- ``training-provenance``: where and how long the runs ran, from the records in results/training/.
+
+Usage: ``python tests/readme_tables.py`` rewrites README.md; ``--check`` exits 1 (and names the table) when
+README.md is not what the results give.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from functions.data import DATASET_NAMES  # noqa: E402
+from functions.protocol import panel_configs  # noqa: E402
+from functions.run_records import load_records  # noqa: E402
+
+LABELS = {"sgd": "SGD", "adam": "Adam", "ballistic": "Ballistic"}
+
+
+def _pm(pair, n_seeds: int) -> str:
+    mean, sd = pair
+    return f"{mean:.3f} ± {sd:.3f}" if n_seeds > 1 else f"{mean:.3f}"
+
+
+def training_table(fig2: dict) -> str:
+    """Ours against the published values at the same epoch, then the claims with their criteria."""
+    params, numbers = fig2["parameters"], fig2["numbers"]
+    header = (
+        "| panel | optimiser | final test acc (published) | train loss epoch 1 (published) | last epoch (published) |"
+    )
+    rows = [header, "| --- | --- | --- | --- | --- |"]
+    claims = []
+    for letter in "ef":
+        table, claim = numbers[f"training_{letter}"], numbers[f"claims_{letter}"]
+        dataset, seeds, epochs = params[f"dataset_{letter}"], params[f"seeds_{letter}"], params[f"epochs_{letter}"]
+        plural = "s" if seeds > 1 else ""
+        title = f"2{letter} {DATASET_NAMES[dataset]}, {epochs} epochs, {seeds} seed{plural}"
+        for i, (opt, row) in enumerate(table.items()):
+            pub = row.get("published") or {}
+            cells = [
+                f"{_pm(row['final_test_accuracy'], row['n_seeds'])} ({pub.get('test_accuracy', float('nan')):.3f})",
+                f"{row['train_loss_epoch1'][0]:.3f} ({pub.get('train_loss_epoch1', float('nan')):.3f})",
+                f"{row['final_train_loss'][0]:.3f} ({pub.get('train_loss', float('nan')):.3f})",
+            ]
+            rows.append(f"| {title if i == 0 else ''} | {LABELS[opt]} | " + " | ".join(cells) + " |")
+        beats = "holds" if claim["ballistic_beats_sgd"] else "does **not** hold"
+        close = "holds" if claim["ballistic_close_to_adam"] else "does **not** hold"
+        claims.append(
+            f'- 2{letter} ({DATASET_NAMES[dataset]}, {epochs} epochs): "Ballistic beats SGD" (lower final train '
+            f'loss, {claim["ballistic_minus_sgd_train_loss"]:+.3f}) {beats}; "Ballistic is close to Adam" (final '
+            f"test accuracies within {100 * claim['close_to_adam_tolerance']:g} points) {close} "
+            f"({100 * claim['ballistic_minus_adam_test_accuracy']:+.2f} points)."
+        )
+    return "\n".join(rows) + "\n\nCriteria fixed before the runs, and what they gave:\n\n" + "\n".join(claims)
+
+
+def provenance_table(fig2: dict) -> str:
+    """Device, threads and wall time of each run the figure draws, from its record."""
+    params = fig2["parameters"]
+    lines = ["| runs | device | wall time per run |", "| --- | --- | --- |"]
+    for letter, model in (("e", "mlp"), ("f", "cnn")):
+        cfgs = panel_configs(model, params[f"dataset_{letter}"], params[f"seeds_{letter}"],
+                             epochs=params[f"epochs_{letter}"], subset=params.get(f"subset_{letter}"),
+                             test_subset=params.get(f"test_subset_{letter}"))  # fmt: skip
+        records = load_records(ROOT / params["training_dir"], cfgs)
+        devices = sorted({f"{r['device_name']}" for r in records})
+        times = [r["wall_time_s"] for r in records]
+        lines.append(f"| 2{letter}: {len(records)} runs of {records[0]['epochs'][-1]} epochs | {'; '.join(devices)} "
+                     f"| {min(times):,.0f}–{max(times):,.0f} s |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def tables() -> dict[str, str]:
+    fig2 = json.loads((ROOT / "results" / "fig2.json").read_text())
+    return {"training": training_table(fig2), "training-provenance": provenance_table(fig2)}
+
+
+def render(readme: str, generated: dict[str, str]) -> str:
+    """``readme`` with every generated block replaced; a block named in ``generated`` must exist."""
+    for name, body in generated.items():
+        pattern = re.compile(
+            rf"(<!-- generated: {re.escape(name)} -->\n)(?:.*?\n)?(<!-- end: {re.escape(name)} -->)", re.S
+        )
+        if not pattern.search(readme):
+            raise ValueError(f"README.md has no block <!-- generated: {name} --> ... <!-- end: {name} -->")
+        readme = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), readme)
+    return readme
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if README.md is out of date")
+    args = parser.parse_args(argv)
+    path = ROOT / "README.md"
+    text = path.read_text()
+    new = render(text, tables())
+    if args.check:
+        if new != text:
+            print("README.md's generated tables are out of date: run python tests/readme_tables.py")
+            return 1
+        return 0
+    path.write_text(new)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
