@@ -24,7 +24,7 @@ from .beliefs import beta1_from_noise_ratio, ema, kalman_filter, running_curvatu
 from .closed_form import quadratic_optimum, rate_ratio
 from .data import DATASET_NAMES
 from .landscapes import Quadratic
-from .noisy_quadratic import fit_rates, simulate
+from .noisy_quadratic import curve_distance, fit_rates, simulate
 from .objective import Problem
 from .optimisers import OPTIMISERS
 from .plotting import BELIEF_COLOURS, OPTIMISER_STYLE, Panel, loss_heatmap
@@ -42,6 +42,8 @@ __all__ = [
     "panels",
     "rate_ratios",
     "require_lr_sweep",
+    "path_distances",
+    "distance_report",
     "sweep_title",
 ]
 
@@ -159,6 +161,21 @@ def optimal_curves(h, theta0, gammas, n: int = 20000) -> dict:
         opt = quadratic_optimum(Problem(Quadratic(h), gamma=g), theta0)
         out[g] = opt(np.linspace(0.0, 20.0 / opt.r.min(), n))
     return out
+
+
+def path_distances(traj: dict, curves: dict) -> dict:
+    """{optimiser: {gamma: mean distance of its mean path to the optimal path at gamma}} (Figure 4d)."""
+    return {name: {g: curve_distance(path, curves[g]) for g in curves} for name, path in traj.items()}
+
+
+def distance_report(distances: dict) -> str:
+    """Panel d's printed lines: each optimiser's distance to every optimal path, and the closest one."""
+    lines = []
+    for name, d in distances.items():
+        closer = min(d, key=d.get)
+        listed = ", ".join(f"gamma={g:g} {v:.3f}" for g, v in d.items())
+        lines.append(f"{name:9s} mean distance to optimal path: {listed} -> closer to gamma={closer:g}")
+    return "\n".join(lines)
 
 
 def require_lr_sweep(folder, dataset: str, n_seeds: int, n_epochs: int) -> list[dict]:
