@@ -62,7 +62,9 @@ def check_probability(value, name: str) -> float:
 
 
 def check_vector(value, name: str, dim: int | None = None) -> np.ndarray:
-    """Return ``value`` as a finite float64 vector (of length ``dim`` when given)."""
+    """Return ``value`` as a finite float64 vector (of length ``dim`` when given); a torch tensor is detached."""
+    if hasattr(value, "detach"):  # a tensor that requires grad is data here, not a graph
+        value = value.detach().cpu().numpy()
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):

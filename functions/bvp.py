@@ -89,6 +89,7 @@ def solve_bvp(
     """
     d = problem.dim
     theta0 = check_vector(theta0, "theta0", d)
+    problem.check_start(theta0)
     T = check_positive(T, "T")
     if theta_T is not None:
         theta_T = check_vector(theta_T, "theta_T", d)

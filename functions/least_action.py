@@ -102,6 +102,7 @@ def minimise_action(
     """
     d = problem.dim
     theta0 = check_vector(theta0, "theta0", d)
+    problem.check_start(theta0)
     theta_T = check_vector(theta_T, "theta_T", d)
     T = check_positive(T, "T")
     n_points = check_int(n_points, "n_points", 3)

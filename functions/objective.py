@@ -67,6 +67,15 @@ class Problem:
             )
         if getattr(self.drift, "dim", dim) != dim:
             raise ValueError(f"Invalid drift dimension: {self.drift.dim}; the loss has dimension {dim}.")
+        _check_differentiable(self.loss, dim)
+
+    def check_start(self, theta0, name: str = "theta0") -> None:
+        """Raise ValueError unless the loss is finite at ``theta0`` (a NaN loss is named before any solve)."""
+        with torch.no_grad():
+            value = self.loss(torch.as_tensor(np.asarray(theta0, dtype=np.float64)))
+        if not bool(torch.isfinite(torch.as_tensor(value)).all()):
+            raise ValueError(f"Invalid loss: it is {float(value)} at {name} = {np.asarray(theta0).tolist()}; the loss "
+                             "must be finite where the path starts.")  # fmt: skip
 
     @property
     def dim(self) -> int:
@@ -120,3 +129,21 @@ def kinetic_per_step(path):
     """Kinetic term of Figure 1c per step: (1/2) |theta_{n+1} - theta_n|^2, shape (N-1,)."""
     path = np.asarray(path, dtype=np.float64)
     return 0.5 * np.sum(np.diff(path, axis=0) ** 2, axis=-1)
+
+
+def _check_differentiable(loss, dim: int) -> None:
+    """The solvers build the Euler-Lagrange equation by torch autodiff: a loss must take and return torch tensors."""
+    probe = torch.zeros(dim, dtype=torch.float64, requires_grad=True)
+    try:
+        value = loss(probe)
+    except Exception as err:
+        raise ValueError(
+            f"Invalid loss: {loss!r} fails on a torch tensor ({type(err).__name__}: {err}); the solvers differentiate "
+            "it with torch autodiff, so it must be written with torch operations (see functions.landscapes)."
+        ) from None
+    if not isinstance(value, torch.Tensor) or value.grad_fn is None:
+        raise ValueError(
+            f"Invalid loss: {loss!r} returned {type(value).__name__} without a torch gradient; the solvers "
+            "differentiate it with torch autodiff, so it must be written with torch operations "
+            "(see functions.landscapes)."
+        )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,10 +110,14 @@ class RunConfig:
         check_choice(self.model, "model", PROTOCOLS)
         check_choice(self.optimiser, "optimiser", OPTIMISERS)
         check_int(self.seed, "seed", 0)
-        if self.lr is not None and not (
-            isinstance(self.lr, int | float) and not isinstance(self.lr, bool) and 0 < self.lr < float("inf")
-        ):
-            raise ValueError(f"Invalid lr value: {self.lr!r}; lr must be a finite number > 0 (None: the protocol's).")
+        if self.lr is not None:
+            if isinstance(self.lr, bool) or not isinstance(self.lr, numbers.Real):
+                raise ValueError(f"Invalid lr value: {self.lr!r}; expected a number (None: the protocol's).")
+            if not 0 < float(self.lr) < float("inf"):
+                raise ValueError(
+                    f"Invalid lr value: {self.lr!r}; lr must be a finite number > 0 (None: the protocol's)."
+                )
+            object.__setattr__(self, "lr", float(self.lr))  # numpy floats and ints: one float, one hash
         for name in ("epochs", "subset", "test_subset"):
             if getattr(self, name) is not None:
                 check_int(getattr(self, name), name, 1)  # None: the protocol's epochs, the whole set

@@ -21,8 +21,12 @@ CASES = [
     ("fig3-nongrad.ipynb", "fig3", "GAMMA = 1.0\nQ = 5.0\nTHETA0 = [-1.0, 1.2]", {"gamma": 1.0, "q": 5.0}),
     # one-element lists once broke the Explore cell (after every result was written) or panel d's printout
     ("fig2-momentum.ipynb", "fig2", "GAMMAS = [1.0]", {"gammas": [1.0]}),
-    ("fig4-adam.ipynb", "fig4", "CS = [0.5]\nGAMMAS_2D = [0.0]\nRATE_SEEDS = 100\nTRAJ_SEEDS = 40",
-     {"cs": [0.5], "gammas_2d": [0.0]}),
+    (
+        "fig4-adam.ipynb",
+        "fig4",
+        "CS = [0.5]\nGAMMAS_2D = [0.0]\nRATE_SEEDS = 100\nTRAJ_SEEDS = 40",
+        {"cs": [0.5], "gammas_2d": [0.0]},
+    ),
 ]
 
 

@@ -107,3 +107,39 @@ def test_problem_accepts_a_matrix_as_metric():
 def test_bad_problems_are_refused(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+class _NanLoss:
+    dim = 2
+
+    def __call__(self, theta):
+        return (theta**2).sum(-1) * float("nan")
+
+
+class _NumpyLoss:
+    dim = 2
+
+    def __call__(self, theta):
+        return np.sum(np.asarray(theta) ** 2, axis=-1)
+
+
+def test_library_messages_name_the_cause():
+    """A NaN loss, a numpy-only loss and a start tensor that requires grad: each named, before any solve."""
+    import torch
+
+    from functions.bvp import solve_bvp
+    from functions.landscapes import DoubleWell
+    from functions.least_action import minimise_action
+
+    with pytest.raises(ValueError, match="fails on a torch tensor.*torch autodiff"):
+        Problem(_NumpyLoss())
+    nan = Problem(_NanLoss(), gamma=0.1)
+    for solve in (
+        lambda p: minimise_action(p, [1.0, 1.0], [0.0, 0.0], 1.0, 10),
+        lambda p: solve_bvp(p, [1.0, 1.0], 1.0),
+    ):
+        with pytest.raises(ValueError, match=r"Invalid loss: it is nan at theta0 = \[1.0, 1.0\]"):
+            solve(nan)
+    start = torch.tensor([-0.6, 0.55], requires_grad=True)
+    path = minimise_action(Problem(DoubleWell(), gamma=0.1), start, [1.0625, 0.0], 4.0, 20)
+    assert np.allclose(path.theta[0], [-0.6, 0.55]), "a tensor that requires grad is taken as data"

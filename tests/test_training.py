@@ -221,3 +221,16 @@ def test_experiments_cli_refuses_bad_options_before_writing(tmp_path, capsys, ar
     assert exit_info.value.code == 2
     assert re.search(match, capsys.readouterr().err)
     assert not (tmp_path / "runs").exists(), "nothing written"
+
+
+def test_run_config_takes_numpy_numbers_as_one_float():
+    import numpy as np
+
+    a, b = RunConfig("mnist", "mlp", "adam", lr=np.float32(1e-3)), RunConfig("mnist", "mlp", "adam", lr=1e-3)
+    assert isinstance(a.lr, float) and a.lr == pytest.approx(1e-3, rel=1e-6)
+    assert RunConfig("mnist", "mlp", "sgd", lr=1).lr == 1.0 and RunConfig("mnist", "mlp", "sgd", lr=1) == RunConfig(
+        "mnist", "mlp", "sgd", lr=1.0
+    )
+    assert b.config_hash() == RunConfig("mnist", "mlp", "adam", lr=np.float64(1e-3)).config_hash()
+    with pytest.raises(ValueError, match="Invalid lr value: '0.1'; expected a number"):
+        RunConfig("mnist", "mlp", "sgd", lr="0.1")
