@@ -16,7 +16,7 @@ from ._params import FigureParams, real, vector
 from .bvp import BVPSolution, solve_bvp
 from .flows import gradient_flow
 from .landscapes import DoubleWell, schematic_double_well
-from .least_action import LeastActionPath, minimise_action
+from .least_action import MAX_DISCOUNT_EXPONENT, LeastActionPath, minimise_action
 from .objective import Problem, kinetic_per_step
 from .plotting import LEARNER_COLOURS, Panel, loss_heatmap, quantise
 from .results_io import fmt_point
@@ -66,6 +66,12 @@ class Params(FigureParams):
                   **{n: real(getattr(self, n), n if len(n) == 1 else n.upper()) for n in names})  # fmt: skip
         self.problem()  # validates the loss and the weights
         check_positive(self.T, "T")
+        if self.gamma * self.T > MAX_DISCOUNT_EXPONENT:
+            raise ValueError(
+                f"Invalid GAMMA value: GAMMA * T = {self.gamma * self.T:g} > {MAX_DISCOUNT_EXPONENT:g}, where the "
+                "weight e^(-GAMMA t) underflows in double precision and the multi-step path is undetermined; lower "
+                "GAMMA or T."
+            )
         check_positive(self.t_one_step, "T_ONE_STEP")
         lim = check_positive(self.plot_lim, "PLOT_LIM")
         for name, point in (("THETA0", self.theta0), ("THETA_T", self.theta_T)):

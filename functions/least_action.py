@@ -23,7 +23,13 @@ from ._checks import check_int, check_positive, check_vector
 from .errors import ConvergenceError
 from .objective import Problem, discrete_action
 
-__all__ = ["LeastActionPath", "minimise_action", "action_and_grad"]
+__all__ = ["MAX_DISCOUNT_EXPONENT", "LeastActionPath", "minimise_action", "action_and_grad"]
+
+#: Largest gamma * T: e^(-700) is near double precision's smallest normal number (e^(-708)).
+MAX_DISCOUNT_EXPONENT = 700.0
+
+#: How many times L-BFGS may continue with a tighter tolerance before giving up.
+RETIGHTEN = 4
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,12 @@ def minimise_action(
     guess = np.asarray(guess, dtype=np.float64)
     if guess.shape != (n_points - 2, d):
         raise ValueError(f"Invalid guess shape: {guess.shape}; expected {(n_points - 2, d)}.")
+    if problem.gamma * T > MAX_DISCOUNT_EXPONENT:
+        raise ValueError(
+            f"Invalid gamma value: gamma * T = {problem.gamma * T:g} > {MAX_DISCOUNT_EXPONENT:g}: the weight "
+            f"e^(-gamma t) underflows to 0 in double precision after t = {MAX_DISCOUNT_EXPONENT / problem.gamma:g}, "
+            "where the path would carry no weight and be undetermined. Lower gamma or T."
+        )
     fun = action_and_grad(problem, theta0, theta_T, T)
     R = cholesky(kinetic_hessian(problem, T, n_points))  # upper triangular, R^T R = K
 
@@ -121,20 +133,25 @@ def minimise_action(
         S, g = fun(solve_triangular(R, y))
         return S, solve_triangular(R, g, trans="T")
 
-    res = minimize(
-        fun_y,
-        R @ guess.ravel(),
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": max_iter, "maxfun": 2 * max_iter, "gtol": gtol, "ftol": 0.0, "maxcor": 30},
-    )
-    x = solve_triangular(R, res.x)
-    S, g = fun(x)
-    grad_norm = float(np.max(np.abs(g)))
+    # L-BFGS stops on the gradient in y = R x; the criterion is on dS/dtheta, whose scale differs by R (a short
+    # horizon or a large gamma): tighten y's tolerance by the gap and continue, a few times at most.
+    y, y_tol, n_iter = R @ guess.ravel(), gtol, 0
+    for _ in range(RETIGHTEN):
+        res = minimize(fun_y, y, jac=True, method="L-BFGS-B",
+                       options={"maxiter": max_iter, "maxfun": 2 * max_iter, "gtol": y_tol, "ftol": 0.0,
+                                "maxcor": 30})  # fmt: skip
+        y, n_iter = res.x, n_iter + int(res.nit)
+        x = solve_triangular(R, y)
+        S, g = fun(x)
+        grad_norm = float(np.max(np.abs(g)))
+        if grad_norm <= gtol:
+            break
+        y_tol *= 0.5 * gtol / grad_norm
     if grad_norm > gtol:
         raise ConvergenceError(
-            f"Action minimisation stopped with |dS/dtheta|_max = {grad_norm:.2e} > {gtol:g} "
-            f"({res.message}). Try more points, a better guess, or a larger max_iter."
+            f"Action minimisation stopped with |dS/dtheta|_max = {grad_norm:.2e} > {gtol:g} ({res.message}) for "
+            f"T = {T:g}, n_points = {n_points}, gamma = {problem.gamma:g}. Try a longer horizon T (a very short one "
+            "makes the kinetic term dominate), more points, a better guess, or a larger max_iter."
         )
     theta = np.concatenate([theta0[None], x.reshape(-1, d), theta_T[None]])
-    return LeastActionPath(t=t, theta=theta, S=S, grad_norm=grad_norm, n_iter=int(res.nit))
+    return LeastActionPath(t=t, theta=theta, S=S, grad_norm=grad_norm, n_iter=n_iter)

@@ -77,6 +77,11 @@ def test_params_refuse_what_cannot_be_drawn():
         ({"n_points": 30000}, "Invalid N_POINTS value: 30000; N_POINTS must be an integer >= 3 and <= 2000"),
         ({"n_points": 50.0}, "Invalid N_POINTS value: 50.0; expected an integer"),
         ({"gamma": "0.1"}, "Invalid GAMMA value: '0.1'; expected a real number"),
+        (
+            {"gamma": 1e6},
+            r"Invalid GAMMA value: GAMMA \* T = 4e\+06 > 700, where the weight e\^\(-GAMMA t\) underflows",
+        ),
+        ({"T": 1e4}, r"GAMMA \* T = 1000 > 700"),
     ):
         with pytest.raises(ValueError, match=match):
             fig1.Params(**change)

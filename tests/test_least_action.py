@@ -101,3 +101,22 @@ def test_a_returned_path_always_meets_gtol():
         returned += 1
         assert path.grad_norm <= 1e-8
     assert returned > 0
+
+
+def test_trivial_paths_and_short_horizons():
+    """A start at the end point, or at the minimum, converges (the tolerance on y is tightened until dS/dtheta meets
+    gtol); a horizon too short to converge is named in the error; gamma * T beyond 700 is refused before solving."""
+    from functions.errors import ConvergenceError
+    from functions.landscapes import DoubleWell
+    from functions.objective import Problem
+
+    problem = Problem(DoubleWell(), gamma=0.1)
+    same = minimise_action(problem, [-0.6, 0.55], [-0.6, 0.55], 4.0, 50)
+    assert same.grad_norm <= 1e-8 and np.allclose(same.theta[0], same.theta[-1])
+    minimum = DoubleWell().minima()[1]
+    still = minimise_action(problem, minimum, minimum, 4.0, 50)
+    assert np.max(np.abs(still.theta - minimum)) < 1e-6, "a learner at the minimum stays there"
+    with pytest.raises(ConvergenceError, match="for T = 1e-06, n_points = 50, gamma = 0.1. Try a longer horizon T"):
+        minimise_action(problem, [-0.6, 0.55], [1.0625, 0.0], 1e-6, 50)
+    with pytest.raises(ValueError, match=r"gamma \* T = 1000 > 700"):
+        minimise_action(problem, [-0.6, 0.55], [1.0625, 0.0], 1e4, 50)
