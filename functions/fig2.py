@@ -23,8 +23,8 @@ from ._checks import (
     check_vector,
 )
 from ._parallel import thread_map
-from .bvp import solve_bvp
-from .closed_form import quadratic_optimum, rate_ratio
+from .bvp import BVP_LIMIT, MAX_GAMMA, solve_bvp
+from .closed_form import quadratic_optimum, rate, rate_ratio
 from .data import DATASET_NAMES
 from .landscapes import Quadratic
 from .objective import Problem
@@ -60,6 +60,12 @@ PAPER_DATASET = {"mlp": "mnist", "cnn": "cifar10"}
 PUBLISHED_KEY = {"mnist": "mnist", "cifar10": "cifar10", "cifar10-jpeg": "cifar10"}
 
 
+#: Smallest H11/H22 whose rate ratio the solver can measure on t in [0.5, 5].
+MIN_MEASURED_RATIO = 0.01
+#: e-folds of the mode that grows toward the solver's free end (at T + BVP_MARGIN) that [0, T] must be away from it.
+MIN_EFOLDS = 5.0
+
+
 def check_parameters(gammas, eta, k, h_1d, mu_1d, theta0_1d, T_1d, h_2d, mu_2d, theta0_2d, T_2d, lim_2d,
                      ratio_range, ratio_checks, bvp_margin, train, training_dir, datasets, seeds, epochs,
                      close, subsets=((None, None), (None, None))) -> None:  # fmt: skip
@@ -76,7 +82,25 @@ def check_parameters(gammas, eta, k, h_1d, mu_1d, theta0_1d, T_1d, h_2d, mu_2d, 
     for name, value in (("T_1D", T_1d), ("T_2D", T_2d), ("BVP_MARGIN", bvp_margin)):
         check_positive(value, name)
     check_range(ratio_range, "RATIO_RANGE", positive=True)
-    check_positive_array(check_vector(ratio_checks, "RATIO_CHECKS"), "RATIO_CHECKS")
+    checks = check_positive_array(check_vector(ratio_checks, "RATIO_CHECKS"), "RATIO_CHECKS")
+    if checks.min() < MIN_MEASURED_RATIO:
+        raise ValueError(
+            f"Invalid RATIO_CHECKS value: {checks.min():g} < {MIN_MEASURED_RATIO:g}; the solver's rate is fitted on "
+            "t in [0.5, 5], where a smaller curvature barely moves theta, so the fit would be noise."
+        )
+    for g in gammas:
+        if float(g) > MAX_GAMMA:
+            raise ValueError(f"Invalid GAMMAS value: {g!r} > {MAX_GAMMA:g}; {BVP_LIMIT}")
+        for name, h in (("H_1D", h_1d), ("H_2D", h_2d)):
+            # the free end at T + BVP_MARGIN adds a mode growing toward it at rate r + gamma: it must have decayed
+            # by MIN_EFOLDS at T for the check on [0, T] to be about the closed form, not the boundary
+            slowest = float(np.min(rate(np.asarray(h, dtype=float), float(g), eta, k))) + float(g)
+            if bvp_margin * slowest < MIN_EFOLDS:
+                raise ValueError(
+                    f"Invalid {name} value: {list(h)}; BVP_MARGIN = {bvp_margin:g} leaves {bvp_margin * slowest:.3g} "
+                    f"e-folds (rate r + gamma = {slowest:.3g} at gamma = {float(g):g}) between T and the solver's free "
+                    f"end, and the check needs >= {MIN_EFOLDS:g}: raise BVP_MARGIN or the smallest curvature."
+                )
     if not isinstance(train, bool):
         raise ValueError(f"Invalid TRAIN value: {train!r}; expected True or False (not a string or a number).")
     for letter, model, dataset, n_seeds, n_epochs, tol, (subset, test_subset) in zip(

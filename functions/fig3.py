@@ -16,7 +16,7 @@ import numpy as np
 from ._checks import check_in_box, check_positive
 from ._parallel import thread_map
 from ._params import FigureParams, real, vector
-from .bvp import BVPSolution, solve_bvp
+from .bvp import BVP_LIMIT, MAX_GAMMA, BVPSolution, solve_bvp
 from .closed_form import QuadraticOptimum, quadratic_optimum
 from .geometry import DecayDrift, RotationDrift, diagonal_metric
 from .landscapes import Quadratic
@@ -65,6 +65,8 @@ class Params(FigureParams):
         problems(self)  # validates the loss, metric, drifts and weights
         check_positive(self.T, "T")
         check_positive(self.bvp_margin, "BVP_MARGIN")
+        if self.gamma > MAX_GAMMA:
+            raise ValueError(f"Invalid GAMMA value: {self.gamma:g} > {MAX_GAMMA:g}; {BVP_LIMIT}")
         lim = check_positive(self.plot_lim, "PLOT_LIM")
         for name, point in (("THETA0", self.theta0), ("MU", self.mu)):
             check_in_box(point, name, (-lim, lim, -lim, lim), "[-PLOT_LIM, PLOT_LIM]^2")

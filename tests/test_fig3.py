@@ -105,6 +105,7 @@ def test_params_refuse_what_cannot_be_drawn():
         ({"gamma": True}, "Invalid GAMMA value: True; expected a real number"),
         ({"h": "4.0"}, "Invalid H value: '4.0'; expected a list of numbers, not a string"),
         ({"T": float("nan")}, "Invalid T value: nan; expected a finite number"),
+        ({"gamma": 1e6}, "Invalid GAMMA value: 1e\\+06 > 50; the free-end boundary-value check converges up to 50"),
         ({"q": -1.0}, "Invalid q value: -1.0"),
         ({"bvp_margin": 0.0}, "Invalid BVP_MARGIN value"),
     ):
