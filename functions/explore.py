@@ -55,6 +55,14 @@ class Slider:
     label: str
     log: bool = False
 
+    def __post_init__(self):
+        """A start value outside the range widens the range to it (never a silent clamp to the nearest end)."""
+        value = float(self.value)
+        if not np.isfinite(value):
+            raise ValueError(f"Invalid {self.label} slider value: {self.value!r}; expected a finite number.")
+        object.__setattr__(self, "low", min(float(self.low), value))
+        object.__setattr__(self, "high", max(float(self.high), value))
+
 
 @dataclass
 class Explorer:

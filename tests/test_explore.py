@@ -112,3 +112,11 @@ def test_an_explorer_is_laid_out_once(monkeypatch):
         e.redraw(gamma=gamma, ratio=1 / 9)
     assert len(calls) == 1, f"laid out {len(calls)} times in 3 redraws"
     assert len(draws) == 1, f"{len(draws)} full draws in 3 redraws (the static part is drawn once, then blitted)"
+
+
+def test_a_start_value_outside_a_slider_widens_it_instead_of_being_clamped():
+    s = explore.Slider(0.0, 2.0, 0.05, 5.0, "γ")
+    assert (s.low, s.high, s.value) == (0.0, 5.0, 5.0)
+    assert (explore.Slider(1.0, 8.0, 0.25, 0.5, "T").low, explore.Slider(1.0, 8.0, 0.25, 4.0, "T").low) == (0.5, 1.0)
+    with pytest.raises(ValueError, match="Invalid γ slider value: nan"):
+        explore.Slider(0.0, 2.0, 0.05, float("nan"), "γ")
