@@ -50,6 +50,10 @@ __all__ = [
 GAMMA_STYLE = {0.0: "#29b6f6", 10.0: "0.45"}
 
 
+#: SGD's decay over the fitted steps, in e-folds, below which a rate cannot be told from the noise.
+MIN_EFOLDS = 0.1
+
+
 def check_parameters(q, sigma2, trace_steps, transient, rho_range, n_params, n_samples, scale_range, h_ratios, sigma,
                      beta2, rate_settings, rate_steps, rate_seeds, h_2d, theta0_2d, lim_2d, traj_lrs, traj_steps,
                      traj_seeds, gammas_2d, train, lr_sweep_dir, sweep_dataset, sweep_seeds, sweep_epochs, cs,
@@ -75,6 +79,15 @@ def check_parameters(q, sigma2, trace_steps, transient, rho_range, n_params, n_s
     for name, (lr, start) in rate_settings.items():
         check_positive(lr, f"RATE_SETTINGS[{name!r}] learning rate")
         check_int(start, f"RATE_SETTINGS[{name!r}] first fitted step", 0, rate_steps - 2)
+    if "sgd" in rate_settings and len(np.ravel(h_ratios)):
+        lr, start = rate_settings["sgd"]
+        efolds = lr * min(float(np.min(h_ratios)), 1.0) * (rate_steps - start)  # SGD decays by lr h per step
+        if efolds < MIN_EFOLDS:
+            raise ValueError(
+                f"Invalid H_RATIOS value: {min(h_ratios)!r}; SGD's mean path decays by {efolds:.3g} e-folds over the "
+                f"fitted steps there (lr x h x steps), too little to fit (>= {MIN_EFOLDS:g}): raise RATE_STEPS or "
+                "the smallest curvature."
+            )
     for name, lr in traj_lrs.items():
         check_positive(lr, f"TRAJ_LRS[{name!r}]")
     for name, value in (("RATE_SEEDS", rate_seeds), ("TRAJ_STEPS", traj_steps), ("TRAJ_SEEDS", traj_seeds),
@@ -145,6 +158,12 @@ def rate_ratios(h_ratios, settings: dict, sigma: float, steps: int, seeds: int, 
     out = {}
     for name, (_, start) in settings.items():
         r = fit_rates(mean_paths[name], start)
+        if np.any(r <= 0):
+            bad = sorted({float(h[i]) for i in np.flatnonzero(r <= 0)})
+            raise ValueError(
+                f"Invalid H_RATIOS value: {name}'s mean path did not decay measurably at curvature {bad} (fitted rate "
+                "<= 0, noise only); raise RATE_STEPS or its learning rate, or use larger curvatures."
+            )
         out[name] = r[0::2] / r[1::2]
     return out
 

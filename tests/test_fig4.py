@@ -94,7 +94,17 @@ def test_check_parameters_refuses_what_cannot_make_sense(tmp_path):
         ({"rho_grid": [0.5]}, ValueError, "Invalid RHO_GRID value"),
         ({"lr_sweep_dir": tmp_path}, FileNotFoundError, "mnist_mlp_sgd_lr0.001_ep1_seed0.json: no such run record"),
         ({"train": "False"}, ValueError, "Invalid TRAIN value: 'False'; expected True or False"),
+        ({"h_ratios": [1e-6, 1.0]}, ValueError, r"Invalid H_RATIOS value: 1e-06; SGD's mean path decays by 1e-06"),
         ({"sweep_seeds": 3}, FileNotFoundError, "mnist_mlp_sgd_lr0.001_ep1_seed2.json: no such run record"),
     ):
         with pytest.raises(error, match=match):
             fig4.check_parameters(**(good | change))
+
+
+def test_a_rate_that_did_not_decay_is_refused_before_anything_is_written(monkeypatch):
+    """Validation by result: a fitted rate <= 0 (noise only) stops before any ratio is stored (was: negative ratios).
+    The fit is replaced by one that returns such a rate for the first direction, as noise does."""
+    monkeypatch.setattr(fig4, "fit_rates", lambda path, start: np.array([-1e-5, 1e-3]))
+    with pytest.raises(ValueError, match=r"Invalid H_RATIOS value: sgd's mean path did not decay measurably at "
+                                         r"curvature \[1e-06\]"):  # fmt: skip
+        fig4.rate_ratios([1e-6], {"sgd": (2e-4, 0)}, sigma=10.0, steps=50, seeds=4, beta2=0.99)
