@@ -18,5 +18,7 @@ def stack_last(parts, like):
 def const_like(values, like):
     """The float64 constant ``values`` as an array of ``like``'s kind (torch: same dtype and device)."""
     if isinstance(like, torch.Tensor):
+        if isinstance(values, np.ndarray) and not values.flags.writeable:  # a value object's frozen array
+            return torch.tensor(values, dtype=like.dtype, device=like.device)  # a copy: torch wants writable memory
         return torch.as_tensor(values, dtype=like.dtype, device=like.device)
     return values

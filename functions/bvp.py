@@ -64,7 +64,7 @@ def _free_end_residual(problem: Problem, theta_T, theta_dot_T):
     """G (theta_dot - f(theta)) at T: eta times the momentum dL0/dtheta_dot, zero at a free end."""
     th = torch.as_tensor(theta_T)
     u = torch.as_tensor(theta_dot_T) - problem.drift(th)
-    return (u @ torch.as_tensor(problem.metric.G)).numpy()
+    return (u @ torch.tensor(problem.metric.G)).numpy()  # a copy: G is read-only
 
 
 def solve_bvp(

@@ -13,6 +13,7 @@ import numpy as np
 
 from ._backend import const_like
 from ._checks import check_int, check_nonnegative, check_positive_definite, check_vector
+from .protocols import Frozen
 
 __all__ = [
     "Metric",
@@ -28,7 +29,7 @@ __all__ = [
 ROTATION_GENERATOR = np.array([[0.0, -1.0], [1.0, 0.0]])
 
 
-class Metric:
+class Metric(Frozen):
     """A constant, symmetric positive-definite metric G of parameter space.
 
     Args:
@@ -40,6 +41,7 @@ class Metric:
         self.G_inv = np.linalg.inv(self.G)
         self.dim = self.G.shape[0]
         self.is_diagonal = bool(np.all(self.G == np.diag(np.diag(self.G))))
+        self._freeze()
 
     def __repr__(self) -> str:
         return f"Metric(G={self.G.tolist()})"
@@ -74,7 +76,7 @@ class NoDrift:
         return 0 * theta[..., None] * theta[..., None, :]
 
 
-class _LinearDrift:
+class _LinearDrift(Frozen):
     """f(theta) = M theta for a constant matrix M (set by subclasses)."""
 
     M: np.ndarray
@@ -98,6 +100,7 @@ class RotationDrift(_LinearDrift):
         self.q = check_nonnegative(q, "q")
         self.M = self.q * ROTATION_GENERATOR
         self.dim = 2
+        self._freeze()
 
     def __repr__(self) -> str:
         return f"RotationDrift(q={self.q})"
@@ -115,6 +118,7 @@ class DecayDrift(_LinearDrift):
         self.j = check_nonnegative(j, "j")
         self.dim = check_int(dim, "dim", 1)
         self.M = -self.j * np.eye(self.dim)
+        self._freeze()
 
     def __repr__(self) -> str:
         return f"DecayDrift(j={self.j}, dim={self.dim})"

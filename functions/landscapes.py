@@ -14,6 +14,7 @@ import numpy as np
 from ._backend import const_like as _const
 from ._backend import stack_last as _stack
 from ._checks import check_finite, check_positive, check_vector
+from .protocols import Frozen
 
 __all__ = ["DoubleWell", "Quadratic", "schematic_double_well"]
 
@@ -85,7 +86,7 @@ class DoubleWell:
         return "global" if right == global_right else "local"
 
 
-class Quadratic:
+class Quadratic(Frozen):
     """Diagonal quadratic loss of the paper's closed forms (Section 3, Figure 2).
 
     L(theta) = 1/2 sum_i h_i (theta_i - mu_i)^2, Hessian H = diag(h), minimum at mu.
@@ -101,6 +102,7 @@ class Quadratic:
             raise ValueError(f"Invalid h value: {self.h}; every curvature h_i must be > 0.")
         self.dim = self.h.shape[0]
         self.mu = np.zeros(self.dim) if mu is None else check_vector(mu, "mu", self.dim)
+        self._freeze()
 
     def __repr__(self) -> str:
         return f"Quadratic(h={self.h.tolist()}, mu={self.mu.tolist()})"

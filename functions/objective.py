@@ -16,6 +16,7 @@ import torch
 from ._backend import const_like
 from ._checks import check_nonnegative, check_positive
 from .geometry import Metric, NoDrift, identity_metric
+from .protocols import Drift, Landscape, MetricLike
 
 __all__ = ["Problem", "lagrangian0", "lagrangian", "discrete_action", "kinetic_per_step"]
 
@@ -45,7 +46,12 @@ class Problem:
         object.__setattr__(self, "eta", check_positive(self.eta, "eta"))
         object.__setattr__(self, "k", check_positive(self.k, "k"))
         dim = getattr(self.loss, "dim", None)
-        if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1 or not callable(self.loss):
+        if (
+            not isinstance(self.loss, Landscape)
+            or isinstance(dim, bool)
+            or not isinstance(dim, int | np.integer)
+            or dim < 1
+        ):
             raise ValueError(
                 f"Invalid loss: {self.loss!r}; expected a landscape with a dimension dim >= 1 and a __call__ "
                 "(see functions.landscapes)."
@@ -53,7 +59,7 @@ class Problem:
         dim = int(dim)
         if self.metric is None:
             object.__setattr__(self, "metric", identity_metric(dim))
-        elif not isinstance(self.metric, Metric):  # a matrix: G itself
+        elif not isinstance(self.metric, MetricLike):  # a matrix: G itself
             object.__setattr__(self, "metric", Metric(self.metric))
         if self.drift is None:
             object.__setattr__(self, "drift", NoDrift())
@@ -61,7 +67,7 @@ class Problem:
             raise ValueError(
                 f"Invalid metric shape: G is {self.metric.dim}x{self.metric.dim} but the loss has dimension {dim}."
             )
-        if not (callable(self.drift) and callable(getattr(self.drift, "jacobian", None))):
+        if not isinstance(self.drift, Drift):
             raise ValueError(
                 f"Invalid drift: {self.drift!r}; expected a drift f with __call__ and jacobian (functions.geometry)."
             )

@@ -55,3 +55,21 @@ def test_diagonal_metric_rejects_non_positive_entries():
 def test_drift_rejects_negative_strength(cls, arg):
     with pytest.raises(ValueError, match=f"Invalid {arg} value"):
         cls(-1.0)
+
+
+def test_value_objects_are_immutable_and_checked_by_protocol():
+    from functions.landscapes import Quadratic
+    from functions.objective import Problem
+    from functions.protocols import Drift, Landscape, MetricLike
+
+    q, m, r = Quadratic([1.0, 2.0]), diagonal_metric([1.0, 2.0]), RotationDrift(1.0)
+    for obj, name in ((q, "h"), (m, "G"), (r, "q")):
+        with pytest.raises(AttributeError, match="immutable"):
+            setattr(obj, name, 0)
+    with pytest.raises(ValueError, match="read-only"):
+        q.h[0] = 5.0
+    assert isinstance(q, Landscape) and isinstance(m, MetricLike) and isinstance(r, Drift)
+    with pytest.raises(ValueError, match="Invalid drift"):
+        Problem(q, drift=lambda theta: theta)  # no jacobian
+    with pytest.raises(ValueError, match="Invalid loss"):
+        Problem(object())
