@@ -45,4 +45,6 @@ class FigureParams:
 
     def as_dict(self) -> dict:
         """The parameters as plain JSON data (tuples as lists), in field order."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {
+            f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self) if f.metadata.get("stored", True)
+        }

@@ -7,20 +7,29 @@ trajectories against the optimal ones; (e) learning-rate sensitivity on the MLP 
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 import numpy as np
 
 from ._checks import (
     check_box,
     check_choice,
-    check_finite,
     check_in_box,
     check_int,
     check_positive,
     check_positive_array,
     check_range,
-    check_vector,
 )
-from .beliefs import beta1_from_noise_ratio, ema, kalman_filter, running_curvature, steady_state_gain
+from ._params import FigureParams, real, vector
+from .beliefs import (
+    beta1_from_noise_ratio,
+    ema,
+    kalman_filter,
+    optimal_reset_fraction,
+    running_curvature,
+    steady_state_gain,
+)
 from .closed_form import quadratic_optimum, rate_ratio
 from .data import DATASET_NAMES
 from .landscapes import Quadratic
@@ -29,10 +38,17 @@ from .objective import Problem
 from .optimisers import OPTIMISERS
 from .plotting import BELIEF_COLOURS, OPTIMISER_STYLE, Panel, loss_heatmap
 from .protocol import sweep_configs
+from .results_io import fmt_small
 from .run_records import load_records
+from .tasks import compare_resets
 
 __all__ = [
+    "Fig4Data",
+    "Params",
     "check_parameters",
+    "compute",
+    "headline",
+    "report",
     "curvature_belief",
     "gradient_belief",
     "load_lr_sweep",
@@ -58,60 +74,225 @@ def check_parameters(q, sigma2, trace_steps, transient, rho_range, n_params, n_s
                      beta2, rate_settings, rate_steps, rate_seeds, h_2d, theta0_2d, lim_2d, traj_lrs, traj_steps,
                      traj_seeds, gammas_2d, train, lr_sweep_dir, sweep_dataset, sweep_seeds, sweep_epochs, cs,
                      rho_grid) -> None:  # fmt: skip
-    """Validate the notebook's parameters before any computation or file is written (ValueError names the parameter
-    and its range; FileNotFoundError when ``train`` is False and panel e has no cached sweep)."""
-    check_positive(q, "Q")
-    check_positive(sigma2, "SIGMA2")
-    trace_steps = check_int(trace_steps, "TRACE_STEPS", 2)
-    check_int(transient, "TRANSIENT", 0, trace_steps - 1)
-    check_range(rho_range, "RHO_RANGE", positive=True)
-    check_int(n_params, "N_PARAMS", 1)
-    check_int(n_samples, "N_SAMPLES", 1)
-    check_range(scale_range, "SCALE_RANGE", positive=True)
-    check_positive_array(check_vector(h_ratios, "H_RATIOS"), "H_RATIOS")
-    check_positive(sigma, "SIGMA")
-    if not 0.0 <= check_finite(beta2, "BETA2") < 1.0:
-        raise ValueError(f"Invalid BETA2 value: {beta2}; BETA2 must lie in [0, 1).")
-    rate_steps = check_int(rate_steps, "RATE_STEPS", 2)
-    for name, settings in (("RATE_SETTINGS", rate_settings), ("TRAJ_LRS", traj_lrs)):
-        if not isinstance(settings, dict) or not settings or set(settings) - set(OPTIMISERS):
-            raise ValueError(f"Invalid {name} value: {settings!r}; expected a dict keyed by some of {OPTIMISERS}.")
-    for name, (lr, start) in rate_settings.items():
-        check_positive(lr, f"RATE_SETTINGS[{name!r}] learning rate")
-        check_int(start, f"RATE_SETTINGS[{name!r}] first fitted step", 0, rate_steps - 2)
-    if "sgd" in rate_settings and len(np.ravel(h_ratios)):
-        lr, start = rate_settings["sgd"]
-        efolds = lr * min(float(np.min(h_ratios)), 1.0) * (rate_steps - start)  # SGD decays by lr h per step
-        if efolds < MIN_EFOLDS:
+    """Validate values by name (the checks of ``Params``, kept for callers that pass them one by one)."""
+    Params(q=q, sigma2=sigma2, trace_steps=trace_steps, transient=transient, rho_range=rho_range, n_params=n_params,
+           n_samples=n_samples, scale_range=scale_range, h_ratios=h_ratios, sigma=sigma, beta2=beta2,
+           rate_settings=rate_settings, rate_steps=rate_steps, rate_seeds=rate_seeds, h_2d=h_2d, theta0_2d=theta0_2d,
+           lim_2d=lim_2d, traj_lrs=traj_lrs, traj_steps=traj_steps, traj_seeds=traj_seeds, gammas_2d=gammas_2d,
+           train=train, lr_sweep_dir=lr_sweep_dir, sweep_dataset=sweep_dataset, sweep_seeds=sweep_seeds,
+           sweep_epochs=sweep_epochs, cs=cs, rho_grid=rho_grid)  # fmt: skip
+
+
+def _settings(value, name: str, pairs: bool) -> dict:
+    if not isinstance(value, dict) or not value or set(value) - set(OPTIMISERS):
+        raise ValueError(f"Invalid {name} value: {value!r}; expected a dict keyed by some of {OPTIMISERS}.")
+    if not pairs:
+        return {k: check_positive(v, f"{name}[{k!r}]") for k, v in value.items()}
+    out = {}
+    for k, v in value.items():
+        if not isinstance(v, tuple | list) or len(v) != 2:
+            raise ValueError(f"Invalid {name}[{k!r}] value: {v!r}; expected (learning rate, first fitted step).")
+        out[k] = (check_positive(v[0], f"{name}[{k!r}] learning rate"), v[1])
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class Params(FigureParams):
+    """Figure 4's parameters (our construction's values by default); every value is checked when the object is made.
+
+    ``train`` (rerun panel e's sweep now) is an action, not a parameter of the figure: it is checked here but not
+    stored in results/fig4.json.
+    """
+
+    q: float = 1.0  # (a) latent-gradient random-walk variance per step
+    sigma2: float = 90.0  # (a) minibatch noise variance
+    trace_steps: int = 400  # (a) length of the trace
+    trace_seed: int = 0  # (a) its seed
+    P0_diffuse: float = 100.0  # (a) prior variance of the filter started off steady state
+    transient: int = 300  # (a) steps ignored after that start
+    rho_range: tuple[float, ...] = (0.1, 1e4)  # (a) range of sigma^2 / q
+    n_params: int = 24  # (b) parameters of the regression model
+    n_samples: int = 20000  # (b) samples seen
+    scale_range: tuple[float, ...] = (0.1, 3.0)  # (b) input scales (log-spaced)
+    noise_sd: float = 1.0  # (b) label noise sd
+    curv_seed: int = 0  # (b) seed
+    h_ratios: tuple[float, ...] = (0.25, 1.0, 4.0, 9.0)  # (c) curvature ratios H11/H22 (H22 = 1)
+    sigma: float = 10.0  # (c, d) gradient noise sd per unit sqrt(curvature)
+    beta2: float = 0.99  # (c, d) curvature-belief EMA of Adam and Ballistic
+    rate_settings: dict = dataclasses.field(
+        default_factory=lambda: {"sgd": (2e-4, 0), "adam": (1e-3, 500), "ballistic": (1e-3, 500)}
+    )  # (c) (lr, first fitted step)
+    rate_steps: int = 5000  # (c) steps per measurement
+    rate_seeds: int = 1000  # (c) independent runs per measurement
+    h_2d: tuple[float, ...] = (1 / 9, 1.0)  # (d) quadratic
+    theta0_2d: tuple[float, ...] = (-3.0, -3.0)  # (d) start
+    lim_2d: tuple[float, ...] = (-3.3, 0.5, -3.3, 0.5)  # (d) axes
+    traj_lrs: dict = dataclasses.field(default_factory=lambda: {"sgd": 6e-3, "adam": 2e-2, "ballistic": 2e-2})  # (d)
+    traj_steps: int = 5000  # (d) steps
+    traj_seeds: int = 400  # (d) runs averaged
+    gammas_2d: tuple[float, ...] = (0.0, 10.0)  # (d) optimal paths drawn
+    lr_sweep_dir: str = "results/training/lr_sweep"  # (e) the sweep's records
+    sweep_dataset: str = "mnist"  # (e)
+    sweep_seeds: int = 2  # (e)
+    sweep_epochs: int = 1  # (e)
+    cs: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 0.9)  # (f) task correlations
+    rho_grid: tuple[float, ...] = tuple(np.linspace(0.0, 1.0, 41).tolist())  # (f) reset fractions tried
+    train: bool = dataclasses.field(default=False, metadata={"stored": False})  # (e) rerun the sweep now
+
+    def __post_init__(self):
+        floats = {n: real(getattr(self, n), n.upper()) for n in ("q", "sigma2", "P0_diffuse", "noise_sd", "sigma",
+                                                                  "beta2")}  # fmt: skip
+        ints = {n: check_int(getattr(self, n), n.upper(), 0) for n in ("trace_seed", "curv_seed")}
+        self._set(**floats, **ints, rho_range=vector(self.rho_range, "RHO_RANGE", 2),
+                  scale_range=vector(self.scale_range, "SCALE_RANGE", 2), h_ratios=vector(self.h_ratios, "H_RATIOS"),
+                  h_2d=vector(self.h_2d, "H_2D", 2), theta0_2d=vector(self.theta0_2d, "THETA0_2D", 2),
+                  lim_2d=vector(self.lim_2d, "LIM_2D", 4), gammas_2d=vector(self.gammas_2d, "GAMMAS_2D"),
+                  cs=vector(self.cs, "CS"), rho_grid=vector(self.rho_grid, "RHO_GRID"),
+                  rate_settings=_settings(self.rate_settings, "RATE_SETTINGS", True),
+                  traj_lrs=_settings(self.traj_lrs, "TRAJ_LRS", False))  # fmt: skip
+        check_positive(self.q, "Q")
+        check_positive(self.sigma2, "SIGMA2")
+        self._set(trace_steps=check_int(self.trace_steps, "TRACE_STEPS", 2))
+        self._set(transient=check_int(self.transient, "TRANSIENT", 0, self.trace_steps - 1))
+        check_range(self.rho_range, "RHO_RANGE", positive=True)
+        self._set(n_params=check_int(self.n_params, "N_PARAMS", 1), n_samples=check_int(self.n_samples, "N_SAMPLES", 1))
+        check_range(self.scale_range, "SCALE_RANGE", positive=True)
+        check_positive_array(self.h_ratios, "H_RATIOS")
+        check_positive(self.sigma, "SIGMA")
+        if not 0.0 <= self.beta2 < 1.0:
+            raise ValueError(f"Invalid BETA2 value: {self.beta2}; BETA2 must lie in [0, 1).")
+        self._set(rate_steps=check_int(self.rate_steps, "RATE_STEPS", 2))
+        for name, (_, start) in self.rate_settings.items():
+            check_int(start, f"RATE_SETTINGS[{name!r}] first fitted step", 0, self.rate_steps - 2)
+        if "sgd" in self.rate_settings:
+            lr, start = self.rate_settings["sgd"]
+            efolds = lr * min(min(self.h_ratios), 1.0) * (self.rate_steps - start)  # SGD decays by lr h per step
+            if efolds < MIN_EFOLDS:
+                raise ValueError(
+                    f"Invalid H_RATIOS value: {min(self.h_ratios)!r}; SGD's mean path decays by {efolds:.3g} e-folds "
+                    f"over the fitted steps there (lr x h x steps), too little to fit (>= {MIN_EFOLDS:g}): raise "
+                    "RATE_STEPS or the smallest curvature."
+                )
+        for name in ("rate_seeds", "traj_steps", "traj_seeds", "sweep_seeds", "sweep_epochs"):
+            self._set(**{name: check_int(getattr(self, name), name.upper(), 1)})
+        check_positive_array(self.h_2d, "H_2D")
+        check_box(self.lim_2d, "LIM_2D")
+        check_in_box(self.theta0_2d, "THETA0_2D", self.lim_2d, "LIM_2D")
+        gammas = np.asarray(self.gammas_2d)
+        if np.any(gammas < 0) or len(gammas) > len(GAMMA_STYLE) or set(gammas.tolist()) - set(GAMMA_STYLE):
             raise ValueError(
-                f"Invalid H_RATIOS value: {min(h_ratios)!r}; SGD's mean path decays by {efolds:.3g} e-folds over the "
-                f"fitted steps there (lr x h x steps), too little to fit (>= {MIN_EFOLDS:g}): raise RATE_STEPS or "
-                "the smallest curvature."
+                f"Invalid GAMMAS_2D value: {list(self.gammas_2d)!r}; expected some of {sorted(GAMMA_STYLE)} (drawn "
+                "styles)."
             )
-    for name, lr in traj_lrs.items():
-        check_positive(lr, f"TRAJ_LRS[{name!r}]")
-    for name, value in (("RATE_SEEDS", rate_seeds), ("TRAJ_STEPS", traj_steps), ("TRAJ_SEEDS", traj_seeds),
-                        ("SWEEP_SEEDS", sweep_seeds), ("SWEEP_EPOCHS", sweep_epochs)):  # fmt: skip
-        check_int(value, name, 1)
-    check_positive_array(check_vector(h_2d, "H_2D", 2), "H_2D")
-    check_box(lim_2d, "LIM_2D")
-    check_in_box(theta0_2d, "THETA0_2D", lim_2d, "LIM_2D")
-    gammas = check_vector(gammas_2d, "GAMMAS_2D")
-    if np.any(gammas < 0) or len(gammas) > len(GAMMA_STYLE) or set(gammas.tolist()) - set(GAMMA_STYLE):
-        raise ValueError(
-            f"Invalid GAMMAS_2D value: {gammas_2d!r}; expected some of {sorted(GAMMA_STYLE)} (drawn styles)."
+        cs = np.asarray(self.cs)
+        if np.any(cs < 0) or np.any(cs > 1):
+            raise ValueError(f"Invalid CS value: {cs.tolist()}; task correlations must lie in [0, 1].")
+        rho = np.asarray(self.rho_grid)
+        if rho.size < 2 or np.any(rho < 0) or np.any(rho > 1):
+            raise ValueError("Invalid RHO_GRID value: expected at least 2 reset fractions in [0, 1].")
+        check_choice(self.sweep_dataset, "SWEEP_DATASET", DATASET_NAMES)
+        if not isinstance(self.train, bool):
+            raise ValueError(f"Invalid TRAIN value: {self.train!r}; expected True or False (not a string or a number).")
+        if not self.train:
+            require_lr_sweep(self.lr_sweep_dir, self.sweep_dataset, self.sweep_seeds, self.sweep_epochs)
+
+
+@dataclass(frozen=True)
+class Fig4Data:
+    """What Figure 4 computes, panel by panel."""
+
+    params: Params
+    belief: dict
+    curvature: tuple
+    ratios: dict
+    traj: dict
+    curves: dict
+    distances: dict
+    sweep: dict
+    resets: dict
+
+
+def compute(params: Params) -> Fig4Data:
+    """Every panel's computation (a: beliefs; b: curvature; c: rate ratios; d: trajectories; e: the sweep's records;
+    f: resets)."""
+    p = params
+    belief = gradient_belief(p.q, p.sigma2, p.trace_steps, p.trace_seed, p.P0_diffuse)  # in the notebook's order
+    curvature = curvature_belief(p.n_params, p.n_samples, p.scale_range, p.noise_sd, p.curv_seed)
+    ratios = rate_ratios(p.h_ratios, p.rate_settings, p.sigma, p.rate_steps, p.rate_seeds, p.beta2)
+    traj = mean_trajectories(p.h_2d, p.theta0_2d, p.sigma, p.traj_lrs, p.traj_steps, p.traj_seeds, p.beta2)
+    curves = optimal_curves(p.h_2d, p.theta0_2d, p.gammas_2d)
+    sweep = load_lr_sweep(p.lr_sweep_dir, p.sweep_dataset, p.sweep_seeds, p.sweep_epochs)
+    resets = compare_resets(p.cs, np.asarray(p.rho_grid))
+    return Fig4Data(params=p, belief=belief, curvature=curvature, ratios=ratios, traj=traj, curves=curves,
+                    distances=path_distances(traj, curves), sweep=sweep, resets=resets)  # fmt: skip
+
+
+def headline(data: Fig4Data) -> dict:
+    """The numbers results/fig4.json stores."""
+    p, belief = data.params, data.belief
+    true_diag, v = data.curvature
+    rel_err = np.abs(v[-1] - true_diag) / true_diag
+    h = np.asarray(p.h_ratios)
+    return {
+        "beta1": belief["beta1"],
+        "gap_steady": np.max(np.abs(belief["filter"].mean - belief["ema"])),
+        "gap_diffuse": np.max(np.abs(belief["filter_diffuse"].mean - belief["ema"])[p.transient :]),
+        "curvature_median_rel_error": np.median(rel_err),
+        "curvature_max_rel_error": rel_err.max(),
+        "rate_ratios": data.ratios,
+        "worst_rel_deviation": {
+            name: np.max(np.abs(r / (h if name == "sgd" else np.sqrt(h)) - 1)) for name, r in data.ratios.items()
+        },
+        "theory_ratio_gamma0": [rate_ratio(x, 1.0, 0.0) for x in p.h_ratios],
+        "path_distances": {n: {str(g): d for g, d in row.items()} for n, row in data.distances.items()},
+        "lr_sensitivity": lr_summary(data.sweep),
+        "resets": data.resets,
+    }
+
+
+def report(data: Fig4Data, numbers: dict, panel: str) -> str:
+    """The printed lines of one panel ("a" ... "f"), from the computed data and the headline numbers."""
+    p = data.params
+    if panel == "a":
+        return "\n".join([
+            f"sigma^2/q = {p.sigma2 / p.q:g}: beta1 = 1 - K* = {numbers['beta1']:.4f}",
+            f"beta1 at sigma^2/q = 90: {beta1_from_noise_ratio(90.0):.4f}",
+            f"max |filter mean - EMA|, filter started at steady state: {fmt_small(numbers['gap_steady'])}",
+            f"max |filter mean - EMA| after step {p.transient}, filter started with P0 = {p.P0_diffuse:g}: "
+            f"{fmt_small(numbers['gap_diffuse'])}",
+        ])  # fmt: skip
+    if panel == "b":
+        true_diag = data.curvature[0]
+        return (f"H_ii from {true_diag.min():.3g} to {true_diag.max():.3g}; after {p.n_samples} samples the median "
+                f"relative error of v is {numbers['curvature_median_rel_error']:.3f} (max "
+                f"{numbers['curvature_max_rel_error']:.3f})")  # fmt: skip
+    if panel == "c":
+        ratios, worst = data.ratios, numbers["worst_rel_deviation"]
+        lines = ["H11/H22   sqrt   linear   " + "   ".join(f"{name:>9s}" for name in ratios)]
+        for i, x in enumerate(p.h_ratios):
+            lines.append(
+                f"{x:7.2f}  {np.sqrt(x):5.2f}  {x:7.2f}   " + "   ".join(f"{ratios[n][i]:9.3f}" for n in ratios)
+            )
+        named = {"sgd": "SGD from linear", "adam": "Adam from sqrt", "ballistic": "Ballistic from sqrt"}
+        lines.append("largest relative deviation: " + "; ".join(f"{named[n]} {w:.3f}" for n, w in worst.items()))
+        return "\n".join(lines)
+    if panel == "d":
+        return distance_report(data.distances)
+    if panel == "e":
+        return "\n".join(
+            f"{name:9s} best lr {row['best_lr']:.3g} (final train loss {row['best_loss']:.3f}); lrs within 2x of the "
+            f"best loss span {row['decades_within_2x']:.1f} decades (n = {row['n_seeds']} seeds)"
+            for name, row in numbers["lr_sensitivity"].items()
         )
-    cs = check_vector(cs, "CS")
-    if np.any(cs < 0) or np.any(cs > 1):
-        raise ValueError(f"Invalid CS value: {cs.tolist()}; task correlations must lie in [0, 1].")
-    rho = check_vector(rho_grid, "RHO_GRID")
-    if rho.size < 2 or np.any(rho < 0) or np.any(rho > 1):
-        raise ValueError("Invalid RHO_GRID value: expected at least 2 reset fractions in [0, 1].")
-    check_choice(sweep_dataset, "SWEEP_DATASET", DATASET_NAMES)
-    if not isinstance(train, bool):
-        raise ValueError(f"Invalid TRAIN value: {train!r}; expected True or False (not a string or a number).")
-    if not train:
-        require_lr_sweep(lr_sweep_dir, sweep_dataset, sweep_seeds, sweep_epochs)
+    if panel == "f":
+        r = data.resets
+        return "\n".join(
+            f"c = {c:4.2f}: optimal reset fraction predicted {optimal_reset_fraction(c):.3f}, measured "
+            f"{r['measured_fraction'][i]:.3f}; cumulative loss none {r['none'][i]:.2f}, full {r['full'][i]:.2f}, "
+            f"belief-optimal {r['belief'][i]:.2f}"
+            for i, c in enumerate(p.cs)
+        )
+    raise ValueError(f"Invalid panel value: {panel!r}; expected one of a, b, c, d, e, f.")
 
 
 def gradient_belief(q: float, sigma2: float, steps: int, seed: int, P0_diffuse: float) -> dict:
@@ -242,9 +423,18 @@ def lr_summary(sweep: dict) -> dict:
     return out
 
 
-def panels(belief: dict, rho_range, transient: int, curv: tuple, ratios: dict, h_ratios, traj: dict, curves: dict,
-           h2d, lim2d, sweep: dict, sweep_title: str, resets: dict) -> dict[str, Panel]:  # fmt: skip
+def panels(data: Fig4Data, params: Params) -> dict[str, Panel]:
     """The six panels from the computed pieces (see the notebook for each)."""
+    belief, rho_range, transient, curv, ratios = (
+        data.belief,
+        params.rho_range,
+        params.transient,
+        data.curvature,
+        data.ratios,
+    )
+    h_ratios, traj, curves, h2d, lim2d = params.h_ratios, data.traj, data.curves, params.h_2d, params.lim_2d
+    sweep, resets = data.sweep, data.resets
+    sweep_title_ = sweep_title(params.sweep_dataset, params.sweep_epochs, params.sweep_seeds)
 
     def a(axes):
         ax, rho = axes[0], np.logspace(np.log10(rho_range[0]), np.log10(rho_range[1]), 300)
@@ -302,7 +492,7 @@ def panels(belief: dict, rho_range, transient: int, curv: tuple, ratios: dict, h
             ax.errorbar(lrs, shown.mean(axis=1), yerr=shown.std(axis=1), color=color, marker=marker, ms=3, lw=1,
                         label=label, capsize=0)  # fmt: skip
         ax.set_xscale("log")
-        ax.set(xlabel="learning rate", ylabel="final train loss (capped at 3)", title=sweep_title)
+        ax.set(xlabel="learning rate", ylabel="final train loss (capped at 3)", title=sweep_title_)
         ax.title.set_fontsize(7)
         ax.legend(fontsize=6.5)
 

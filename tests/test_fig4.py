@@ -108,3 +108,31 @@ def test_a_rate_that_did_not_decay_is_refused_before_anything_is_written(monkeyp
     with pytest.raises(ValueError, match=r"Invalid H_RATIOS value: sgd's mean path did not decay measurably at "
                                          r"curvature \[1e-06\]"):  # fmt: skip
         fig4.rate_ratios([1e-6], {"sgd": (2e-4, 0)}, sigma=10.0, steps=50, seeds=4, beta2=0.99)
+
+
+def test_params_defaults_are_what_results_holds_and_train_is_not_stored():
+    params = fig4.Params(lr_sweep_dir=str(ROOT / P["lr_sweep_dir"]))
+    stored = rounded(params.as_dict())
+    assert stored.pop("lr_sweep_dir") == str(ROOT / P["lr_sweep_dir"])
+    assert stored == {k: v for k, v in P.items() if k != "lr_sweep_dir"}
+    assert "train" not in params.as_dict()
+    assert fig4.Params(lr_sweep_dir=str(ROOT / P["lr_sweep_dir"]), q=1, trace_steps=400) == params, "ints normalised"
+    with pytest.raises(ValueError, match="Invalid TRAIN value: 'False'"):
+        fig4.Params(train="False")
+    with pytest.raises(ValueError, match=r"Invalid RATE_SETTINGS\['sgd'\] value: 0.1; expected \(learning rate"):
+        fig4.Params(rate_settings={"sgd": 0.1}, train=True)
+
+
+def test_report_of_each_panel(monkeypatch):
+    """report() states each panel's numbers; built on a small Params (fewer runs), the sweep read from results/."""
+    small = fig4.Params(lr_sweep_dir=str(ROOT / P["lr_sweep_dir"]), rate_seeds=50, traj_seeds=20, n_samples=2000)
+    data = fig4.compute(small)
+    numbers = fig4.headline(data)
+    assert "beta1 at sigma^2/q = 90: 0.9000" in fig4.report(data, numbers, "a")
+    assert "after 2000 samples the median relative error of v" in fig4.report(data, numbers, "b")
+    assert fig4.report(data, numbers, "c").count("\n") == len(small.h_ratios) + 1
+    assert "-> closer to gamma=" in fig4.report(data, numbers, "d")
+    assert fig4.report(data, numbers, "e").count("best lr") == 3
+    assert fig4.report(data, numbers, "f").startswith("c = 0.00: optimal reset fraction predicted 1.000")
+    with pytest.raises(ValueError, match="Invalid panel value: 'g'"):
+        fig4.report(data, numbers, "g")
