@@ -7,8 +7,10 @@ overlaid when the dataset is the paper's.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pathlib
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,6 +25,7 @@ from ._checks import (
     check_vector,
 )
 from ._parallel import thread_map
+from ._params import FigureParams, real, vector
 from .bvp import BVP_LIMIT, MAX_GAMMA, solve_bvp
 from .closed_form import quadratic_optimum, rate, rate_ratio
 from .data import DATASET_NAMES
@@ -31,10 +34,17 @@ from .objective import Problem
 from .optimisers import OPTIMISERS
 from .plotting import OPTIMISER_STYLE, Panel, loss_heatmap
 from .protocol import PROTOCOLS, panel_configs
+from .results_io import fmt_small
 from .run_records import load_records
 
 __all__ = [
+    "Fig2Data",
     "PUBLISHED_CURVES",
+    "Params",
+    "compute",
+    "headline",
+    "panels",
+    "report",
     "check_parameters",
     "confirm",
     "load_runs",
@@ -383,3 +393,143 @@ def training_panels(panel_runs: dict) -> dict[str, Panel]:
 
         out[letter] = Panel(draw, cols=2, size=(6.0, 2.8))
     return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class Params(FigureParams):
+    """Figure 2's parameters (the paper's values by default); every value is checked when the object is made
+    (``check_parameters``). ``train`` (retrain panels e-f now) is an action: checked, not stored."""
+
+    gammas: tuple[float, ...] = (0.0, 1.0, 10.0)  # discount rates compared in every theory panel
+    eta: float = 1.0  # kinetic weight 1/(2 eta)
+    k: float = 1.0  # loss weight
+    h_1d: tuple[float, ...] = (1.0,)  # (a-b) 1-D quadratic
+    mu_1d: tuple[float, ...] = (1.0,)
+    theta0_1d: tuple[float, ...] = (0.0,)
+    T_1d: float = 10.0
+    h_2d: tuple[float, ...] = (1 / 9, 1.0)  # (c) anisotropic 2-D quadratic
+    mu_2d: tuple[float, ...] = (0.0, 0.0)
+    theta0_2d: tuple[float, ...] = (-3.0, -3.0)
+    T_2d: float = 500.0
+    lim_2d: tuple[float, ...] = (-4.0, 0.5, -3.2, 0.5)  # (c) axes
+    ratio_range: tuple[float, ...] = (0.01, 4.0)  # (d) range of H11/H22
+    ratio_checks: tuple[float, ...] = (0.25, 1.0, 4.0)  # (d) where the solver measures r1/r2
+    bvp_margin: float = 20.0  # the solver's free end sits this far beyond the plotted span
+    training_dir: str = "results/training"  # (e-f) the runs' records
+    dataset_e: str = "mnist"
+    dataset_f: str = "cifar10-jpeg"
+    seeds_e: int = 3
+    epochs_e: int = 10
+    seeds_f: int = 1
+    epochs_f: int = 5
+    subset_f: int | None = None
+    test_subset_f: int | None = None
+    close_e: float = 0.005  # "Ballistic is close to Adam": |final test accuracy gap| at most this (e, f)
+    close_f: float = 0.01
+    train: bool = dataclasses.field(default=False, metadata={"stored": False})
+
+    def __post_init__(self):
+        if isinstance(self.gammas, str) or not isinstance(self.gammas, list | tuple):
+            raise ValueError(f"Invalid GAMMAS value: {self.gammas!r}; expected a list of 1 to 5 rates >= 0.")
+        floats = {n: real(getattr(self, n), n.upper()) for n in ("eta", "k", "T_1d", "T_2d", "bvp_margin", "close_e",
+                                                                  "close_f")}  # fmt: skip
+        vectors = {n: vector(getattr(self, n), n.upper()) for n in ("h_1d", "mu_1d", "theta0_1d", "h_2d", "mu_2d",
+                                                                     "theta0_2d", "lim_2d", "ratio_range",
+                                                                     "ratio_checks")}  # fmt: skip
+        self._set(gammas=tuple(real(g, "GAMMAS") for g in self.gammas), **floats, **vectors)
+        check_parameters(list(self.gammas), self.eta, self.k, self.h_1d, self.mu_1d, self.theta0_1d, self.T_1d,
+                         self.h_2d, self.mu_2d, self.theta0_2d, self.T_2d, self.lim_2d, self.ratio_range,
+                         self.ratio_checks, self.bvp_margin, self.train, self.training_dir,
+                         (self.dataset_e, self.dataset_f), (self.seeds_e, self.seeds_f),
+                         (self.epochs_e, self.epochs_f), (self.close_e, self.close_f),
+                         subsets=((None, None), (self.subset_f, self.test_subset_f)))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Fig2Data:
+    """What Figure 2 computes: the closed forms and their solver checks (a-d), and the training runs (e-f)."""
+
+    params: Params
+    loss1d: Quadratic
+    loss2d: Quadratic
+    opt1d: dict
+    opt2d: dict
+    dev1d: dict
+    dev2d: dict
+    ratio_points: dict
+    runs: dict  # {letter: (runs, published or None, title)}
+
+
+def compute(params: Params) -> Fig2Data:
+    """Closed forms and BVP checks (1-D, 2-D, rate ratios), then panels e-f's runs from their records."""
+    p = params
+    probs1d = problems(p.h_1d, p.mu_1d, p.gammas, p.eta, p.k)
+    probs2d = problems(p.h_2d, p.mu_2d, p.gammas, p.eta, p.k)
+    opt1d, opt2d = optima(probs1d, p.theta0_1d), optima(probs2d, p.theta0_2d)
+    dev1d = confirm(probs1d, opt1d, p.T_1d, p.bvp_margin)
+    dev2d = confirm(probs2d, opt2d, p.T_2d, p.bvp_margin)
+    ratio_points = measured_rate_ratios(p.ratio_checks, p.gammas, p.eta, p.k)
+    runs = {}
+    for letter, model, subsets in (("e", "mlp", (None, None)), ("f", "cnn", (p.subset_f, p.test_subset_f))):
+        dataset = getattr(p, f"dataset_{letter}")
+        r = load_runs(p.training_dir, dataset, model, getattr(p, f"seeds_{letter}"), getattr(p, f"epochs_{letter}"),
+                      *subsets)  # fmt: skip
+        ref = published(dataset)
+        runs[letter] = (r, ref, training_title(dataset, model, r, ref))
+    return Fig2Data(p, Quadratic(p.h_1d, p.mu_1d), Quadratic(p.h_2d, p.mu_2d), opt1d, opt2d, dev1d, dev2d,
+                    ratio_points, runs)  # fmt: skip
+
+
+def headline(data: Fig2Data) -> dict:
+    """The numbers results/fig2.json stores (the solver gaps, round-off sized, are printed, not stored)."""
+    p = data.params
+    out = {
+        "r_1d": {str(g): rate(p.h_1d[0], g, p.eta, p.k) for g in p.gammas},
+        "rates_2d": {str(g): data.opt2d[g].r for g in p.gammas},
+        "ratio_at_4": {str(g): rate_ratio(4.0, 1.0, g, p.eta, p.k) for g in p.gammas},
+        "ratio_measured": {str(g): list(data.ratio_points[g].values()) for g in p.gammas},
+    }
+    for letter in "ef":
+        runs, ref, _ = data.runs[letter]
+        out[f"training_{letter}"] = training_headline(runs, ref)
+    for letter in "ef":
+        out[f"claims_{letter}"] = training_claims(out[f"training_{letter}"], getattr(p, f"close_{letter}"))
+    return out
+
+
+def report(data: Fig2Data, numbers: dict, part: str) -> str:
+    """The printed lines of one part: "1d" (a-b), "2d" (c), "ratios" (d) or "training" (e-f)."""
+    p = data.params
+    if part == "1d":
+        return "\n".join(f"gamma = {g:4.1f}: r = {rate(p.h_1d[0], g, p.eta, p.k):.4f}   max |closed form - solver| = "
+                         f"{fmt_small(data.dev1d[g], 1e-8)}" for g in p.gammas)  # fmt: skip
+    if part == "2d":
+        lines = []
+        for g in p.gammas:
+            r = data.opt2d[g].r
+            lines.append(f"gamma = {g:4.1f}: rates (r1, r2) = ({r[0]:.4f}, {r[1]:.4f}), r2/r1 = {r[1] / r[0]:.2f}   "
+                         f"max |closed form - solver| = {fmt_small(data.dev2d[g], 1e-8)}")  # fmt: skip
+        return "\n".join(lines)
+    if part == "ratios":
+        lines = []
+        for g in p.gammas:
+            worst = max(abs(data.ratio_points[g][x] - rate_ratio(x, 1.0, g, p.eta, p.k)) for x in p.ratio_checks)
+            lines.append(f"gamma = {g:4.1f}: r1/r2 at H11/H22 = 4 is {rate_ratio(4.0, 1.0, g, p.eta, p.k):.3f} "
+                         f"(linear 4, square root 2); solver vs closed form {fmt_small(worst, 1e-6)}")  # fmt: skip
+        return "\n".join(lines)
+    if part == "training":
+        blocks = []
+        for letter in "ef":
+            title = data.runs[letter][2]
+            body = training_report(numbers[f"training_{letter}"], numbers[f"claims_{letter}"])
+            blocks.append(f"({letter}) {title}\n{body}")
+        return "\n\n".join(blocks)
+    raise ValueError(f"Invalid part value: {part!r}; expected one of 1d, 2d, ratios, training.")
+
+
+def panels(data: Fig2Data, params: Params) -> dict[str, Panel]:
+    """Panels a-d (theory) and e-f (training)."""
+    p = params
+    out = theory_panels(data.loss1d, data.opt1d, p.T_1d, data.loss2d, data.opt2d, p.T_2d, p.ratio_range,
+                        data.ratio_points, p.eta, p.k, p.lim_2d)  # fmt: skip
+    return out | training_panels(data.runs)

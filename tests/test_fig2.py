@@ -208,3 +208,19 @@ def test_check_parameters_refuses_what_cannot_make_sense(tmp_path):
         with pytest.raises(error, match=match):
             fig2.check_parameters(**_fig2_parameters(**change))
     fig2.check_parameters(**_fig2_parameters(training_dir=tmp_path, train=True))  # retraining needs no cached runs
+
+
+def test_params_defaults_are_what_results_holds_and_compute_gives_its_numbers():
+    """The whole figure from Params(): its parameters and every stored number (6 digits, the theory to 1e-6)."""
+    params = fig2.Params(training_dir=str(ROOT / P["training_dir"]))
+    stored = rounded(params.as_dict())
+    assert stored.pop("training_dir") == str(ROOT / P["training_dir"])
+    assert stored == {k: v for k, v in P.items() if k != "training_dir"} and "train" not in stored
+    data = fig2.compute(params)
+    assert_close_tree(rounded(fig2.headline(data)), STORED["numbers"], rtol=1e-6, atol=1e-9)
+    assert "solver vs closed form < 1e-06" in fig2.report(data, fig2.headline(data), "ratios")
+    assert fig2.report(data, fig2.headline(data), "training").startswith("(e) MNIST, MLP, 10 epochs, 3 seeds")
+    with pytest.raises(ValueError, match="Invalid part value"):
+        fig2.report(data, {}, "e")
+    with pytest.raises(ValueError, match="Invalid GAMMAS value: '0, 1'"):
+        fig2.Params(gammas="0, 1")
