@@ -230,8 +230,7 @@ def load_idx_dataset(dataset: str, train: bool = True, root=None, verify: bool =
             Debian package's folder.
         verify: check each file's uncompressed payload MD5 against ``CHECKSUMS`` before parsing.
     """
-    if dataset not in ("mnist", "fashion-mnist"):
-        raise ValueError(f"Invalid dataset value: {dataset!r}; expected 'mnist' or 'fashion-mnist'.")
+    check_choice(dataset, "dataset", ("mnist", "fashion-mnist"))
     root = pathlib.Path(root) if root is not None else default_root()
     folder = find_dataset_dir(dataset, root)
     paths = {kind: folder / IDX_FILES[(train, kind)] for kind in ("images", "labels")}

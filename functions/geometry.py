@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._backend import const_like
-from ._checks import check_int, check_nonnegative, check_positive_definite, check_vector
+from ._checks import check_int, check_nonnegative, check_positive_array, check_positive_definite, check_vector
 from .protocols import Frozen
 
 __all__ = [
@@ -58,9 +58,7 @@ def identity_metric(dim: int) -> Metric:
 
 def diagonal_metric(g) -> Metric:
     """G = diag(g), g_i > 0: direction i costs g_i per unit squared speed (Figure 3b)."""
-    g = check_vector(g, "g")
-    if np.any(g <= 0):
-        raise ValueError(f"Invalid g value: {g}; diagonal metric entries must be > 0.")
+    g = check_positive_array(check_vector(g, "g"), "g")  # every diagonal entry > 0
     return Metric(np.diag(g))
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ._backend import const_like as _const
 from ._backend import stack_last as _stack
-from ._checks import check_finite, check_positive, check_vector
+from ._checks import check_finite, check_positive, check_positive_array, check_vector
 from .protocols import Frozen
 
 __all__ = ["DoubleWell", "Quadratic", "schematic_double_well"]
@@ -97,9 +97,7 @@ class Quadratic(Frozen):
     """
 
     def __init__(self, h, mu=None):
-        self.h = check_vector(h, "h")
-        if np.any(self.h <= 0):
-            raise ValueError(f"Invalid h value: {self.h}; every curvature h_i must be > 0.")
+        self.h = check_positive_array(check_vector(h, "h"), "h")  # every curvature h_i > 0
         self.dim = self.h.shape[0]
         self.mu = np.zeros(self.dim) if mu is None else check_vector(mu, "mu", self.dim)
         self._freeze()

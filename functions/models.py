@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from torch import nn
 
-__all__ = ["MLP", "SmallCNN", "build_model"]
+from ._checks import check_choice
+
+__all__ = ["MLP", "MODELS", "SmallCNN", "build_model"]
 
 
 class MLP(nn.Sequential):
@@ -46,8 +48,8 @@ class SmallCNN(nn.Sequential):
 
 def build_model(name: str, **kwargs) -> nn.Module:
     """'mlp' or 'cnn'."""
-    if name == "mlp":
-        return MLP(**kwargs)
-    if name == "cnn":
-        return SmallCNN(**kwargs)
-    raise ValueError(f"Invalid model value: {name!r}; expected 'mlp' or 'cnn'.")
+    return MODELS[check_choice(name, "model", MODELS)](**kwargs)
+
+
+#: The networks by protocol name.
+MODELS = {"mlp": MLP, "cnn": SmallCNN}

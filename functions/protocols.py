@@ -46,9 +46,11 @@ class Frozen:
     _frozen = False
 
     def _freeze(self) -> None:
-        for value in vars(self).values():
+        for name, value in list(vars(self).items()):
             if hasattr(value, "flags") and hasattr(value.flags, "writeable"):
+                value = value.copy()  # never freeze the caller's own array
                 value.flags.writeable = False
+                object.__setattr__(self, name, value)
         object.__setattr__(self, "_frozen", True)
 
     def __setattr__(self, name, value):

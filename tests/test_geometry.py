@@ -68,6 +68,9 @@ def test_value_objects_are_immutable_and_checked_by_protocol():
             setattr(obj, name, 0)
     with pytest.raises(ValueError, match="read-only"):
         q.h[0] = 5.0
+    mine = np.array([1.0, 2.0])
+    Quadratic(mine)
+    mine[0] = 3.0  # the caller's array stays theirs, and writable
     assert isinstance(q, Landscape) and isinstance(m, MetricLike) and isinstance(r, Drift)
     with pytest.raises(ValueError, match="Invalid drift"):
         Problem(q, drift=lambda theta: theta)  # no jacobian
