@@ -36,6 +36,7 @@ __all__ = [
     "optimal_reset_fraction",
     "predictive_task_mean",
     "reset_target",
+    "reset_toward",
     "running_curvature",
     "steady_state_gain",
     "steady_state_variance",
@@ -124,6 +125,14 @@ def reset_target(mu_old, mu0, c: float):
     """Belief-optimal start after a detected switch: E[mu_new | mu_old] = c mu_old + (1 - c) mu0."""
     c = check_probability(c, "c")
     return c * np.asarray(mu_old) + (1.0 - c) * np.asarray(mu0)
+
+
+def reset_toward(theta, mu0, rho):
+    """Move ``theta`` a fraction ``rho`` of the way back to the prior mean: theta + rho (mu0 - theta).
+
+    With rho = 1 - c (``optimal_reset_fraction``) this is ``reset_target(theta, mu0, c)``, E[mu_new | mu_old].
+    """
+    return theta + rho * (mu0 - theta)
 
 
 def optimal_reset_fraction(c: float) -> float:

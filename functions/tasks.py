@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import check_positive, check_probability
+from .beliefs import reset_toward
 
 __all__ = ["compare_resets", "cumulative_losses", "measured_optimal_fraction"]
 
@@ -36,7 +37,7 @@ def cumulative_losses(rhos, c: float, n_tasks: int = 400, steps: int = 50, lr: f
     theta = np.broadcast_to(mus[:, 0], (rho.shape[0], *mus[:, 0].shape)).copy()
     total = np.zeros(rho.shape[0])
     for k in range(1, n_tasks):
-        theta = theta + rho * (0.0 - theta)  # reset toward mu0 = 0
+        theta = reset_toward(theta, 0.0, rho)  # the belief's reset, toward mu0 = 0
         gap2 = np.sum((theta - mus[:, k]) ** 2, axis=-1)  # (n_rho, n_sequences)
         total += np.mean(0.5 * gap2 * decay.sum(), axis=-1)
         theta = mus[:, k] + (1 - lr) ** steps * (theta - mus[:, k])
