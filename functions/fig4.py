@@ -45,7 +45,6 @@ from .tasks import compare_resets
 __all__ = [
     "Fig4Data",
     "Params",
-    "check_parameters",
     "compute",
     "headline",
     "report",
@@ -68,19 +67,6 @@ GAMMA_STYLE = {0.0: "#29b6f6", 10.0: "0.45"}
 
 #: SGD's decay over the fitted steps, in e-folds, below which a rate cannot be told from the noise.
 MIN_EFOLDS = 0.1
-
-
-def check_parameters(q, sigma2, trace_steps, transient, rho_range, n_params, n_samples, scale_range, h_ratios, sigma,
-                     beta2, rate_settings, rate_steps, rate_seeds, h_2d, theta0_2d, lim_2d, traj_lrs, traj_steps,
-                     traj_seeds, gammas_2d, train, lr_sweep_dir, sweep_dataset, sweep_seeds, sweep_epochs, cs,
-                     rho_grid) -> None:  # fmt: skip
-    """Validate values by name (the checks of ``Params``, kept for callers that pass them one by one)."""
-    Params(q=q, sigma2=sigma2, trace_steps=trace_steps, transient=transient, rho_range=rho_range, n_params=n_params,
-           n_samples=n_samples, scale_range=scale_range, h_ratios=h_ratios, sigma=sigma, beta2=beta2,
-           rate_settings=rate_settings, rate_steps=rate_steps, rate_seeds=rate_seeds, h_2d=h_2d, theta0_2d=theta0_2d,
-           lim_2d=lim_2d, traj_lrs=traj_lrs, traj_steps=traj_steps, traj_seeds=traj_seeds, gammas_2d=gammas_2d,
-           train=train, lr_sweep_dir=lr_sweep_dir, sweep_dataset=sweep_dataset, sweep_seeds=sweep_seeds,
-           sweep_epochs=sweep_epochs, cs=cs, rho_grid=rho_grid)  # fmt: skip
 
 
 def _settings(value, name: str, pairs: bool) -> dict:
