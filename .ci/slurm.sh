@@ -40,7 +40,7 @@ pgrep -x munged >/dev/null || runuser -u munge -- /usr/sbin/munged 2>/dev/null |
 mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
 cat > "$conf" <<EOF
 ClusterName=lossnav
-SlurmctldHost=${node}
+SlurmctldHost=${node}(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -62,7 +62,7 @@ JobRequeue=1
 KillWait=10
 MinJobAge=300
 InactiveLimit=0
-NodeName=${node} CPUs=${cpus} RealMemory=${mem_mb} State=UNKNOWN
+NodeName=${node} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=${mem_mb} State=UNKNOWN
 PartitionName=debug Nodes=${node} Default=YES MaxTime=INFINITE State=UP
 EOF
 

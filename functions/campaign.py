@@ -56,6 +56,7 @@ class SlurmOptions:
     max_parallel: int = 64
     log_dir: str = "checkpoints/slurm"
     max_requeues: int = 10
+    wait_s: float | None = None  # give up waiting (TimeoutError) after this long; None: wait for the jobs
 
     def __post_init__(self):
         check_int(self.cpus_per_task, "cpus_per_task", 1)
@@ -200,6 +201,14 @@ def _run_slurm(todo, options: SlurmOptions, log) -> list[dict]:
     with executor.batch():
         jobs = [executor.submit(_SlurmTask(args, options.cpus_per_task, repo)) for args in todo]
     log(f"submitted {len(jobs)} SLURM job(s): {', '.join(j.job_id for j in jobs)} (logs in {options.log_dir})")
+    if options.wait_s is not None:
+        deadline = time.monotonic() + options.wait_s
+        while not all(job.done() for job in jobs):
+            if time.monotonic() > deadline:
+                for job in jobs:
+                    job.cancel(check=False)
+                raise TimeoutError(f"SLURM jobs not done after {options.wait_s:g} s (cancelled); see {options.log_dir}")
+            time.sleep(1.0)
     return [job.result() for job in jobs]
 
 

@@ -43,6 +43,8 @@ def _slurm_reason() -> str | None:
         return f"no SLURM reachable: {err}"
     if out.returncode != 0 or not out.stdout.strip():
         return f"no SLURM reachable: sinfo said {out.stderr.strip() or 'nothing'} (bash .ci/slurm.sh starts one)"
+    if not any(out.stdout.strip().startswith(s) for s in ("idle", "mix", "alloc")):
+        return f"SLURM's node is {out.stdout.strip()}, not idle (see /var/log/slurm/)"
     return None
 
 
@@ -192,7 +194,7 @@ def test_local_workers_equal_one_thread_in_process(tmp_path):
 def test_slurm_records_equal_the_local_executors(tmp_path):
     start = time.perf_counter()
     CP.run_campaign(TINY, out_dir=tmp_path / "slurm", checkpoints=tmp_path / "ck-slurm", executor="slurm",
-                    slurm=CP.SlurmOptions(log_dir=str(tmp_path / "jobs"), time_min=5))  # fmt: skip
+                    slurm=CP.SlurmOptions(log_dir=str(tmp_path / "jobs"), time_min=5, wait_s=600))  # fmt: skip
     print(f"SLURM campaign of {len(TINY)} runs: {time.perf_counter() - start:.1f} s")
     one_core_each = len(os.sched_getaffinity(0))
     CP.run_campaign(TINY, out_dir=tmp_path / "local", checkpoints=tmp_path / "ck-local", workers=one_core_each)
@@ -222,7 +224,7 @@ def test_a_preempted_slurm_job_requeues_and_finishes_with_the_same_result(tmp_pa
     signaller = threading.Thread(target=preempt, daemon=True)
     signaller.start()
     CP.run_campaign([cfg], out_dir=tmp_path / "slurm", checkpoints=tmp_path / "ck", executor="slurm",
-                    slurm=CP.SlurmOptions(log_dir=str(tmp_path / "jobs"), time_min=5), log=log)  # fmt: skip
+                    slurm=CP.SlurmOptions(log_dir=str(tmp_path / "jobs"), time_min=5, wait_s=600), log=log)  # fmt: skip
     signaller.join(timeout=5)
     job_log = "".join(p.read_text() for p in (tmp_path / "jobs").glob("*_log.out"))
     assert "signal 12, checkpointed at epoch" in job_log or "epoch 1/4" in job_log

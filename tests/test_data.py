@@ -241,20 +241,33 @@ def test_download_refuses_a_base_url_that_is_not_a_url(tmp_path, capsys, base_ur
     assert not (tmp_path / "mnist").exists(), "nothing created"
 
 
-def _flip_middle_byte(path):
-    raw = bytearray(path.read_bytes())
-    raw[len(raw) // 2] ^= 0xFF
-    path.write_bytes(bytes(raw))
+def _flip_into_a_zlib_error(path):
+    """Flip the first byte whose change makes zlib itself fail (not only the CRC): the case that used to escape."""
+    import zlib
+
+    raw = path.read_bytes()
+    for i in range(10, len(raw) - 8):  # after the 10-byte gzip header, before the CRC and length
+        bad = raw[:i] + bytes([raw[i] ^ 0xFF]) + raw[i + 1 :]
+        try:
+            gzip.decompress(bad)
+        except zlib.error:
+            path.write_bytes(bad)
+            return
+        except (OSError, EOFError):
+            continue
+    raise AssertionError("no byte flip gives a zlib.error")
 
 
-def test_a_flipped_byte_in_a_gzip_is_the_checksum_or_read_error_not_a_zlib_traceback(mnist_root):
-    """Flip one byte mid-file: a corrupt deflate stream (zlib.error) becomes a DataError naming the file."""
-    root, _ = mnist_root
-    path = root / "mnist" / "train-images-idx3-ubyte.gz"
-    _flip_middle_byte(path)
-    with pytest.raises(D.DataError, match=rf"{path}.*(truncated, corrupt or not gzip|Checksum mismatch)"):
-        D.load_idx_dataset("mnist", root=root)
-    with pytest.raises(D.DataError, match="truncated, corrupt or not gzip|Checksum mismatch"):
+def test_a_flipped_byte_in_a_gzip_is_a_data_error_not_a_zlib_traceback(tmp_path):
+    """A compressible IDX file (Huffman-coded, as real images are) with one byte flipped so that zlib itself fails:
+    both the payload checksum and the parser raise a DataError naming the file."""
+    images = np.tile(np.arange(28, dtype=np.uint8), (40, 28, 1))  # compressible: deflate codes it, not stores it
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(_idx_bytes(images, 0x803), mtime=0))
+    _flip_into_a_zlib_error(path)
+    with pytest.raises(D.DataError, match=rf"{path}.*truncated, corrupt or not gzip"):
+        D.content_md5(path)
+    with pytest.raises(D.DataError, match="truncated, corrupt or not gzip"):
         D.read_idx(path, "images")
 
 

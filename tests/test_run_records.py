@@ -71,3 +71,24 @@ def test_a_missing_record_says_how_to_make_it(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"python -m functions.experiments fig2e --dataset mnist --seeds 1 "
                                                  r"--epochs 2 --out"):  # fmt: skip
         load_record(record_path(tmp_path, CFG), CFG)
+
+
+def test_a_hand_edited_configuration_no_longer_matches_its_hash(tmp_path):
+    path = _write(tmp_path)
+    _edit(path, lambda r: r["config"].update(test_batch_size=500))  # not among the hyperparameters
+    with pytest.raises(StaleRecordError, match="does not match its hash"):
+        load_record(path)  # without the configuration it should hold: the hash alone tells
+
+
+def test_write_record_never_replaces_another_configuration_without_force(tmp_path):
+    path = _write(tmp_path)
+    _edit(path, lambda r: r["config"].update(test_batch_size=500))
+    snapshot = path.read_bytes()
+    prov = {"torch_version": "x", "device": "cpu", "device_name": "cpu", "threads": 1, "memory_format": "contiguous",
+            "code_version": "t", "wall_time_s": 2.0}  # fmt: skip
+    rec = make_record(CFG, n_train=10, n_test=10, train_loss=[1.0, 0.4], test_accuracy=[0.5, 0.7], provenance=prov)
+    with pytest.raises(StaleRecordError, match="Nothing was written; pass --force"):
+        write_record(tmp_path, CFG, rec)
+    assert path.read_bytes() == snapshot
+    write_record(tmp_path, CFG, rec, force=True)
+    assert load_record(path, CFG)["train_loss"] == [1.0, 0.4]
