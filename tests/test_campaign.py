@@ -237,3 +237,11 @@ def test_a_preempted_slurm_job_requeues_and_finishes_with_the_same_result(tmp_pa
         torch.set_num_threads(threads)
     slurm, ref = (load_record(record_path(tmp_path / d, cfg), cfg) for d in ("slurm", "ref"))
     assert result_fields(slurm) == result_fields(ref)
+
+
+def test_fig4e_honours_test_subset_and_every_option_reaches_the_runs(tmp_path, capsys):
+    main(["fig4e", "--dataset", "mnist", "--seeds", "1", "--subset", "256", "--test-subset", "100", "--optimisers",
+          "sgd", "--out", str(tmp_path / "runs"), "--checkpoints", str(tmp_path / "ck"), "--dry-run"])  # fmt: skip
+    text = capsys.readouterr().out
+    assert "run     mnist mlp sgd lr0.001 ep1 sub256 test100 seed 0" in text and "19 to run" in text
+    assert not (tmp_path / "runs").exists()
