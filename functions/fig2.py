@@ -45,7 +45,6 @@ __all__ = [
     "headline",
     "panels",
     "report",
-    "check_parameters",
     "confirm",
     "load_runs",
     "measured_rate_ratio",
@@ -74,57 +73,6 @@ PUBLISHED_KEY = {"mnist": "mnist", "cifar10": "cifar10", "cifar10-jpeg": "cifar1
 MIN_MEASURED_RATIO = 0.01
 #: e-folds of the mode that grows toward the solver's free end (at T + BVP_MARGIN) that [0, T] must be away from it.
 MIN_EFOLDS = 5.0
-
-
-def check_parameters(gammas, eta, k, h_1d, mu_1d, theta0_1d, T_1d, h_2d, mu_2d, theta0_2d, T_2d, lim_2d,
-                     ratio_range, ratio_checks, bvp_margin, train, training_dir, datasets, seeds, epochs,
-                     close, subsets=((None, None), (None, None))) -> None:  # fmt: skip
-    """Validate the notebook's parameters before any computation or file is written (ValueError names the parameter
-    and its range; FileNotFoundError when ``train`` is False and a panel has no cached runs)."""
-    if not isinstance(gammas, list | tuple) or not 1 <= len(gammas) <= len(GAMMA_COLORS):
-        raise ValueError(f"Invalid GAMMAS value: {gammas!r}; expected a list of 1 to {len(GAMMA_COLORS)} rates >= 0.")
-    problems(h_1d, mu_1d, gammas, eta, k)
-    problems(h_2d, mu_2d, gammas, eta, k)
-    check_vector(theta0_1d, "THETA0_1D", len(h_1d))
-    check_vector(h_2d, "H_2D", 2)
-    check_box(lim_2d, "LIM_2D")
-    check_in_box(theta0_2d, "THETA0_2D", lim_2d, "LIM_2D")
-    for name, value in (("T_1D", T_1d), ("T_2D", T_2d), ("BVP_MARGIN", bvp_margin)):
-        check_positive(value, name)
-    check_range(ratio_range, "RATIO_RANGE", positive=True)
-    checks = check_positive_array(check_vector(ratio_checks, "RATIO_CHECKS"), "RATIO_CHECKS")
-    if checks.min() < MIN_MEASURED_RATIO:
-        raise ValueError(
-            f"Invalid RATIO_CHECKS value: {checks.min():g} < {MIN_MEASURED_RATIO:g}; the solver's rate is fitted on "
-            "t in [0.5, 5], where a smaller curvature barely moves theta, so the fit would be noise."
-        )
-    for g in gammas:
-        if float(g) > MAX_GAMMA:
-            raise ValueError(f"Invalid GAMMAS value: {g!r} > {MAX_GAMMA:g}; {BVP_LIMIT}")
-        for name, h in (("H_1D", h_1d), ("H_2D", h_2d)):
-            # the free end at T + BVP_MARGIN adds a mode growing toward it at rate r + gamma: it must have decayed
-            # by MIN_EFOLDS at T for the check on [0, T] to be about the closed form, not the boundary
-            slowest = float(np.min(rate(np.asarray(h, dtype=float), float(g), eta, k))) + float(g)
-            if bvp_margin * slowest < MIN_EFOLDS:
-                raise ValueError(
-                    f"Invalid {name} value: {list(h)}; BVP_MARGIN = {bvp_margin:g} leaves {bvp_margin * slowest:.3g} "
-                    f"e-folds (rate r + gamma = {slowest:.3g} at gamma = {float(g):g}) between T and the solver's free "
-                    f"end, and the check needs >= {MIN_EFOLDS:g}: raise BVP_MARGIN or the smallest curvature."
-                )
-    if not isinstance(train, bool):
-        raise ValueError(f"Invalid TRAIN value: {train!r}; expected True or False (not a string or a number).")
-    for letter, model, dataset, n_seeds, n_epochs, tol, (subset, test_subset) in zip(
-        "ef", ("mlp", "cnn"), datasets, seeds, epochs, close, subsets, strict=True
-    ):
-        check_choice(dataset, f"DATASET_{letter.upper()}", DATASET_NAMES)
-        check_int(n_seeds, f"SEEDS_{letter.upper()}", 1)
-        check_int(n_epochs, f"EPOCHS_{letter.upper()}", 1)
-        check_positive(tol, f"CLOSE_{letter.upper()}")
-        for name, value in ((f"SUBSET_{letter.upper()}", subset), (f"TEST_SUBSET_{letter.upper()}", test_subset)):
-            if value is not None:
-                check_int(value, name, 1)
-        if not train:
-            require_runs(training_dir, dataset, model, n_seeds, n_epochs, subset, test_subset)
 
 
 def problems(h, mu, gammas, eta: float, k: float) -> dict[float, Problem]:
@@ -398,7 +346,7 @@ def training_panels(panel_runs: dict) -> dict[str, Panel]:
 @dataclass(frozen=True, kw_only=True)
 class Params(FigureParams):
     """Figure 2's parameters (the paper's values by default); every value is checked when the object is made
-    (``check_parameters``). ``train`` (retrain panels e-f now) is an action: checked, not stored."""
+    (``_check``). ``train`` (retrain panels e-f now) is an action: checked, not stored."""
 
     gammas: tuple[float, ...] = (0.0, 1.0, 10.0)  # discount rates compared in every theory panel
     eta: float = 1.0  # kinetic weight 1/(2 eta)
@@ -437,12 +385,60 @@ class Params(FigureParams):
                                                                      "theta0_2d", "lim_2d", "ratio_range",
                                                                      "ratio_checks")}  # fmt: skip
         self._set(gammas=tuple(real(g, "GAMMAS") for g in self.gammas), **floats, **vectors)
-        check_parameters(list(self.gammas), self.eta, self.k, self.h_1d, self.mu_1d, self.theta0_1d, self.T_1d,
-                         self.h_2d, self.mu_2d, self.theta0_2d, self.T_2d, self.lim_2d, self.ratio_range,
-                         self.ratio_checks, self.bvp_margin, self.train, self.training_dir,
-                         (self.dataset_e, self.dataset_f), (self.seeds_e, self.seeds_f),
-                         (self.epochs_e, self.epochs_f), (self.close_e, self.close_f),
-                         subsets=((None, None), (self.subset_f, self.test_subset_f)))  # fmt: skip
+        self._check()
+
+    def _check(self) -> None:
+        """Every check, by the notebook's names (ValueError names the parameter and its range; FileNotFoundError
+        when ``train`` is False and a panel's runs are not cached)."""
+        gammas, eta, k = self.gammas, self.eta, self.k
+        if not 1 <= len(gammas) <= len(GAMMA_COLORS):
+            raise ValueError(
+                f"Invalid GAMMAS value: {list(gammas)!r}; expected a list of 1 to {len(GAMMA_COLORS)} rates >= 0."
+            )
+        problems(self.h_1d, self.mu_1d, gammas, eta, k)
+        problems(self.h_2d, self.mu_2d, gammas, eta, k)
+        check_vector(self.theta0_1d, "THETA0_1D", len(self.h_1d))
+        check_vector(self.h_2d, "H_2D", 2)
+        check_box(self.lim_2d, "LIM_2D")
+        check_in_box(self.theta0_2d, "THETA0_2D", self.lim_2d, "LIM_2D")
+        for name, value in (("T_1D", self.T_1d), ("T_2D", self.T_2d), ("BVP_MARGIN", self.bvp_margin)):
+            check_positive(value, name)
+        check_range(self.ratio_range, "RATIO_RANGE", positive=True)
+        checks = check_positive_array(self.ratio_checks, "RATIO_CHECKS")
+        if checks.min() < MIN_MEASURED_RATIO:
+            raise ValueError(
+                f"Invalid RATIO_CHECKS value: {checks.min():g} < {MIN_MEASURED_RATIO:g}; the solver's rate is fitted "
+                "on t in [0.5, 5], where a smaller curvature barely moves theta, so the fit would be noise."
+            )
+        for g in gammas:
+            if g > MAX_GAMMA:
+                raise ValueError(f"Invalid GAMMAS value: {g!r} > {MAX_GAMMA:g}; {BVP_LIMIT}")
+            for name, h in (("H_1D", self.h_1d), ("H_2D", self.h_2d)):
+                # the free end at T + BVP_MARGIN adds a mode growing toward it at rate r + gamma: it must have
+                # decayed by MIN_EFOLDS at T for the check on [0, T] to be about the closed form, not the boundary
+                slowest = float(np.min(rate(np.asarray(h), g, eta, k))) + g
+                if self.bvp_margin * slowest < MIN_EFOLDS:
+                    raise ValueError(
+                        f"Invalid {name} value: {list(h)}; BVP_MARGIN = {self.bvp_margin:g} leaves "
+                        f"{self.bvp_margin * slowest:.3g} e-folds (rate r + gamma = {slowest:.3g} at gamma = {g:g}) "
+                        f"between T and the solver's free end, and the check needs >= {MIN_EFOLDS:g}: raise "
+                        "BVP_MARGIN or the smallest curvature."
+                    )
+        if not isinstance(self.train, bool):
+            raise ValueError(f"Invalid TRAIN value: {self.train!r}; expected True or False (not a string or a number).")
+        for letter, model in (("e", "mlp"), ("f", "cnn")):
+            dataset, n_seeds, n_epochs = (getattr(self, f"{n}_{letter}") for n in ("dataset", "seeds", "epochs"))
+            subset = getattr(self, f"subset_{letter}", None)
+            test_subset = getattr(self, f"test_subset_{letter}", None)
+            check_choice(dataset, f"DATASET_{letter.upper()}", DATASET_NAMES)
+            check_int(n_seeds, f"SEEDS_{letter.upper()}", 1)
+            check_int(n_epochs, f"EPOCHS_{letter.upper()}", 1)
+            check_positive(getattr(self, f"close_{letter}"), f"CLOSE_{letter.upper()}")
+            for name, value in ((f"SUBSET_{letter.upper()}", subset), (f"TEST_SUBSET_{letter.upper()}", test_subset)):
+                if value is not None:
+                    check_int(value, name, 1)
+            if not self.train:
+                require_runs(self.training_dir, dataset, model, n_seeds, n_epochs, subset, test_subset)
 
 
 @dataclass(frozen=True)

@@ -175,18 +175,9 @@ def test_missing_runs_stop_with_the_command(tmp_path):
         fig2.require_runs(tmp_path, "cifar", "cnn", 1, 5)
 
 
-def _fig2_parameters(**changes):
-    good = {"gammas": [0.0, 1.0, 10.0], "eta": 1.0, "k": 1.0, "h_1d": [1.0], "mu_1d": [1.0], "theta0_1d": [0.0],
-            "T_1d": 10.0, "h_2d": [1 / 9, 1.0], "mu_2d": [0.0, 0.0], "theta0_2d": [-3.0, -3.0], "T_2d": 500.0,
-            "lim_2d": (-4.0, 0.5, -3.2, 0.5), "ratio_range": (0.01, 4.0), "ratio_checks": [0.25, 1.0, 4.0],
-            "bvp_margin": 20.0, "train": False, "training_dir": ROOT / "results" / "training",
-            "datasets": ("mnist", "cifar10-jpeg"), "seeds": (3, 1), "epochs": (10, 5),
-            "close": (0.005, 0.01)}  # fmt: skip
-    return good | changes
-
-
-def test_check_parameters_refuses_what_cannot_make_sense(tmp_path):
-    fig2.check_parameters(**_fig2_parameters())
+def test_params_refuse_what_cannot_make_sense(tmp_path):
+    runs = str(ROOT / "results" / "training")
+    fig2.Params(training_dir=runs)
     for change, error, match in (
         ({"gammas": []}, ValueError, r"Invalid GAMMAS value: \[\]"),
         ({"gammas": [0.0, 1, 2, 3, 4, 5]}, ValueError, "expected a list of 1 to 5"),
@@ -194,20 +185,20 @@ def test_check_parameters_refuses_what_cannot_make_sense(tmp_path):
         ({"theta0_2d": [-5.0, -3.0]}, ValueError, r"THETA0_2D value: \(-5, -3\) lies outside the drawn area LIM_2D"),
         ({"lim_2d": (1.0, 0.5, -3.2, 0.5)}, ValueError, r"Invalid LIM_2D x range value: \(1, 0.5\)"),
         ({"ratio_range": (0.0, 4.0)}, ValueError, "Invalid RATIO_RANGE value"),
-        ({"datasets": ("mnist", "cifar")}, ValueError, "Invalid DATASET_F value: 'cifar'"),
-        ({"seeds": (0, 1)}, ValueError, "Invalid SEEDS_E value: 0"),
+        ({"dataset_f": "cifar"}, ValueError, "Invalid DATASET_F value: 'cifar'"),
+        ({"seeds_e": 0}, ValueError, "Invalid SEEDS_E value: 0"),
         ({"training_dir": tmp_path}, FileNotFoundError, "mnist_mlp_sgd_seed0.json: no such run record"),
         ({"train": "False"}, ValueError, "Invalid TRAIN value: 'False'; expected True or False"),
         ({"gammas": [0.0, 1e6]}, ValueError, r"Invalid GAMMAS value: 1000000.0 > 50; the free-end boundary-value"),
         ({"ratio_checks": [1e-6, 1.0]}, ValueError, r"Invalid RATIO_CHECKS value: 1e-06 < 0.01"),
         ({"h_2d": [1e-6, 1.0]}, ValueError, r"Invalid H_2D value: \[1e-06, 1.0\]; BVP_MARGIN = 20 leaves 0.02 e-folds"),
-        ({"epochs": (10, 25)}, FileNotFoundError, "cifar10-jpeg_cnn_sgd_seed0.json: no such run record"),
-        ({"seeds": (4, 1)}, FileNotFoundError, "mnist_mlp_sgd_seed3.json: no such run record"),
-        ({"subsets": ((None, None), (0, None))}, ValueError, "Invalid SUBSET_F value: 0"),
+        ({"epochs_f": 25}, FileNotFoundError, "cifar10-jpeg_cnn_sgd_seed0.json: no such run record"),
+        ({"seeds_e": 4}, FileNotFoundError, "mnist_mlp_sgd_seed3.json: no such run record"),
+        ({"subset_f": 0}, ValueError, "Invalid SUBSET_F value: 0"),
     ):
         with pytest.raises(error, match=match):
-            fig2.check_parameters(**_fig2_parameters(**change))
-    fig2.check_parameters(**_fig2_parameters(training_dir=tmp_path, train=True))  # retraining needs no cached runs
+            fig2.Params(**({"training_dir": runs} | change))
+    fig2.Params(training_dir=str(tmp_path), train=True)  # retraining needs no cached runs
 
 
 def test_params_defaults_are_what_results_holds_and_compute_gives_its_numbers():
