@@ -17,6 +17,7 @@ thread-dependent order): a local worker with c cores and a SLURM task with c CPU
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from ._checks import check_choice, check_int
 from .checkpoint import checkpoint_dir, latest
 from .protocol import RunConfig
-from .run_records import StaleRecordError, load_record, record_path, record_status
+from .run_records import RecordError, StaleRecordError, load_record, record_path
 
 __all__ = ["EXECUTORS", "Planned", "SlurmOptions", "cpu_shares", "plan", "plan_table", "run_campaign", "summary_table"]
 
@@ -43,6 +44,7 @@ class Planned:
     cfg: RunConfig
     action: str
     detail: str = ""
+    record: dict | None = dataclasses.field(default=None, compare=False, repr=False)  # a skipped run's record
 
 
 @dataclass(frozen=True)
@@ -77,18 +79,18 @@ def plan(cfgs: Iterable[RunConfig], out_dir, checkpoints=None, force: bool = Fal
         if cfg in seen:
             continue
         seen.add(cfg)
-        status = record_status(out_dir, cfg)
-        if status == "complete":
-            out.append(Planned(cfg, "skip", "complete, hash " + cfg.config_hash()))
+        try:  # one read per record: complete, missing, or of another configuration (stale or broken)
+            record = load_record(record_path(out_dir, cfg), cfg)
+        except FileNotFoundError:
+            pass
+        except RecordError as err:
+            if force:
+                out.append(Planned(cfg, "rerun", "replaces a record of another configuration"))
+            else:
+                stale.append(str(err))
             continue
-        if status in ("stale", "invalid"):
-            if not force:
-                try:
-                    load_record(record_path(out_dir, cfg), cfg)
-                except Exception as err:
-                    stale.append(str(err))
-                continue
-            out.append(Planned(cfg, "rerun", f"replaces a {status} record"))
+        else:
+            out.append(Planned(cfg, "skip", "complete, hash " + cfg.config_hash(), record))
             continue
         state = latest(folder / cfg.trajectory_hash(), trajectory_hash=cfg.trajectory_hash(),
                        max_epoch=cfg.resolved().epochs, log=lambda _: None)  # fmt: skip
@@ -166,8 +168,8 @@ def _train_pinned(args) -> dict:
 class _SlurmTask:
     """A submitit callable: trains one run; on preemption or time-out submitit requeues it (``checkpoint``)."""
 
-    def __init__(self, args, threads: int, pythonpath: str):
-        self.args, self.threads, self.pythonpath = args, threads, pythonpath
+    def __init__(self, args, threads: int):
+        self.args, self.threads = args, threads
 
     def __call__(self) -> dict:
         return _train(*self.args, threads=self.threads)
@@ -199,7 +201,7 @@ def _run_slurm(todo, options: SlurmOptions, log) -> list[dict]:
         params["slurm_gpus_per_task"] = options.gpus_per_task
     executor.update_parameters(**params)
     with executor.batch():
-        jobs = [executor.submit(_SlurmTask(args, options.cpus_per_task, repo)) for args in todo]
+        jobs = [executor.submit(_SlurmTask(args, options.cpus_per_task)) for args in todo]
     log(f"submitted {len(jobs)} SLURM job(s): {', '.join(j.job_id for j in jobs)} (logs in {options.log_dir})")
     if options.wait_s is not None:
         deadline = time.monotonic() + options.wait_s
@@ -238,7 +240,7 @@ def run_campaign(cfgs: Iterable[RunConfig], *, out_dir, root=None, checkpoints=N
         records = []
     elif executor == "slurm":
         records = _run_slurm(args, slurm, log)
-    elif workers == 1 and len(shares[0]) == len(os.sched_getaffinity(0)):
+    elif workers == 1:  # one share: all this process's cores
         records = _in_process(args, threads=len(shares[0]))
     else:
         ctx = multiprocessing.get_context("spawn")
@@ -249,8 +251,7 @@ def run_campaign(cfgs: Iterable[RunConfig], *, out_dir, root=None, checkpoints=N
                                                     initargs=(queue,)) as pool:  # fmt: skip
             records = list(pool.map(_train_pinned, args))
     done = dict(zip([p.cfg for p in todo], records, strict=True))
-    skipped = {p.cfg: load_record(record_path(out_dir, p.cfg), p.cfg) for p in planned if p.action == "skip"}
-    rows = [_row(p, done.get(p.cfg) or skipped.get(p.cfg)) for p in planned]
+    rows = [_row(p, done.get(p.cfg) or p.record) for p in planned]
     log(summary_table(rows, time.perf_counter() - start))
     return rows
 
