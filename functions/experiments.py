@@ -4,6 +4,7 @@ Subcommands:
   fig2e   MLP protocol (the paper's Figure 2e), SGD / Adam / Ballistic, one JSON record per run in results/training/.
   fig2f   CNN protocol (the paper's Figure 2f), likewise.
   fig4e   learning-rate sweep on the MLP protocol (Figure 4e), into results/training/lr_sweep/.
+  real-model  the real-model solves (beyond the paper), into results/real_model/ (see functions.real_model_runs).
 A campaign skips runs whose record is complete with today's configuration hash, resumes checkpointed ones and
 runs the rest, on local processes (--executor local --workers N) or a SLURM cluster (--executor slurm).
 --dry-run lists what would run, skip or resume. A record of another configuration is never replaced without
@@ -101,6 +102,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> None:
     """Entry point of ``python -m functions.experiments``."""
+    import sys
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["real-model"]:
+        from .real_model_runs import main as real_model_main
+
+        return real_model_main(argv[1:])
     p = parser()
     args = p.parse_args(argv)
     try:

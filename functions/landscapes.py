@@ -16,7 +16,7 @@ from ._backend import stack_last as _stack
 from ._checks import check_finite, check_positive, check_positive_array, check_vector
 from .protocols import Frozen
 
-__all__ = ["DoubleWell", "Quadratic", "schematic_double_well"]
+__all__ = ["DoubleWell", "Quadratic", "QuadraticModel", "schematic_double_well"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,39 @@ class Quadratic(Frozen):
         """d2L/dtheta2 = diag(h), broadcast over the leading axes of ``theta``."""
         H = _const(np.diag(self.h), theta)
         return H + 0 * theta[..., None]
+
+
+class QuadraticModel(Frozen):
+    """A full quadratic model L(theta) = 1/2 (theta - theta*)^T H (theta - theta*) (H symmetric, dense).
+
+    The exact local model of any loss at its minimum: the real-model test of the path solver (the Hessian of a
+    real model at theta*, for which ``lq.free_end_lq`` is the exact optimum).
+    """
+
+    def __init__(self, H, theta_star):
+        H = np.asarray(H, dtype=np.float64)
+        d = H.shape[0] if H.ndim == 2 else -1
+        if H.shape != (d, d) or not np.all(np.isfinite(H)) or not np.allclose(H, H.T, rtol=1e-12, atol=1e-14):
+            raise ValueError(f"Invalid H value: shape {H.shape}; expected a finite symmetric (d, d) matrix.")
+        self.H, self.theta_star, self.dim = H, check_vector(theta_star, "theta_star", d), d
+        self._freeze()
+
+    def __repr__(self) -> str:
+        return f"QuadraticModel(dim={self.dim})"
+
+    def __call__(self, theta):
+        x = theta - _const(self.theta_star, theta)
+        return 0.5 * ((x @ _const(self.H, theta)) * x).sum(-1)
+
+    def grad(self, theta):
+        """H (theta - theta*), shape (..., d)."""
+        return (theta - _const(self.theta_star, theta)) @ _const(self.H, theta)
+
+    def linearise_path(self, theta):
+        """(L, grad L, V -> V H) at every row of ``theta`` (N, d): one matrix product each."""
+        X = np.asarray(theta, dtype=np.float64) - self.theta_star
+        HX = X @ self.H
+        return 0.5 * np.sum(X * HX, axis=1), HX, lambda V: np.asarray(V) @ self.H
 
 
 def schematic_double_well(X, Y):

@@ -106,6 +106,43 @@ class LogisticRegression(Frozen):
         dP = P * (Zv - (P * Zv).sum(axis=1, keepdims=True))
         return (dP.T @ self.X / self.n + self.lam * V).ravel()
 
+    def linearise_path(self, theta, chunk: int = 32):
+        """(L, grad L, V -> H V) at every row of ``theta`` (N, d), batched over nodes (the path solvers' interface).
+
+        The probabilities of each node are computed once and reused by every Hessian-vector product; nodes go
+        through in chunks of ``chunk`` so that each product is one large matrix multiply.
+        """
+        theta = np.asarray(theta, dtype=np.float64)
+        if theta.ndim != 2 or theta.shape[1] != self.dim:
+            raise ValueError(f"Invalid theta shape: {theta.shape}; expected (N, {self.dim}).")
+        N, C, q, n = theta.shape[0], self.n_classes, self.p + 1, self.n
+        blocks = [slice(i, min(i + chunk, N)) for i in range(0, N, chunk)]
+        probs, values, grads = [], np.empty(N), np.empty((N, self.dim))
+        for b in blocks:
+            Th = theta[b].reshape(-1, C, q)
+            Z = (self.X @ Th.reshape(-1, q).T).reshape(n, -1, C)
+            zmax = Z.max(axis=2, keepdims=True)
+            E = np.exp(Z - zmax)
+            S = E.sum(axis=2, keepdims=True)
+            P = E / S
+            log_norm = (zmax + np.log(S))[:, :, 0]
+            values[b] = np.mean(log_norm - np.take_along_axis(Z, self.y[:, None, None], axis=2)[:, :, 0], axis=0)
+            values[b] += 0.5 * self.lam * np.sum(theta[b] ** 2, axis=1)
+            R = (P - self.Y[:, None, :]).reshape(n, -1)
+            grads[b] = (R.T @ self.X / n).reshape(-1, C * q) + self.lam * theta[b]
+            probs.append(P)
+
+        def hvp(V):
+            V = np.asarray(V, dtype=np.float64)
+            out = np.empty_like(V)
+            for b, P in zip(blocks, probs, strict=False):
+                Zv = (self.X @ V[b].reshape(-1, q).T).reshape(n, -1, C)
+                dP = P * (Zv - np.sum(P * Zv, axis=2, keepdims=True))
+                out[b] = (dP.reshape(n, -1).T @ self.X / n).reshape(-1, C * q) + self.lam * V[b]
+            return out
+
+        return values, grads, hvp
+
     def hessian(self, theta, max_dim: int = 4000) -> np.ndarray:
         """The full Hessian (d, d), for d <= ``max_dim`` (it holds d^2 numbers)."""
         if self.dim > max_dim:

@@ -102,3 +102,18 @@ def test_real_mnist_pca_model_has_a_unique_minimum_and_a_spread_spectrum():
     assert np.max(np.abs(model.grad(theta))) <= 1e-10
     eig = np.linalg.eigvalsh(model.hessian(theta))
     assert eig.min() >= 1e-4 * (1 - 1e-9) and np.log10(eig.max() / eig.min()) >= 2
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 32])
+def test_linearise_path_equals_the_per_node_closed_forms(rng, chunk):
+    """The path solvers' batched interface: values, gradients and H v at every node, whatever the chunking."""
+    model = _model(rng)
+    theta, V = rng.standard_normal((7, model.dim)) * 0.3, rng.standard_normal((7, model.dim))
+    values, grads, hvp = model.linearise_path(theta, chunk=chunk)
+    np.testing.assert_allclose(values, [model(th) for th in theta], rtol=1e-13)
+    np.testing.assert_allclose(grads, [model.grad(th) for th in theta], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        hvp(V), [model.hvp(th, v) for th, v in zip(theta, V, strict=True)], rtol=1e-12, atol=1e-14
+    )
+    with pytest.raises(ValueError, match="theta shape"):
+        model.linearise_path(theta[:, :-1])
