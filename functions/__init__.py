@@ -10,7 +10,7 @@ Figures: plotting, results_io, fig1 ... fig4, and explore (the notebooks' live s
 """
 
 from . import bvp, closed_form, euler_lagrange, flows, geometry, landscapes, least_action, objective
-from .bvp import BVPSolution, solve_bvp
+from .bvp import solve_bvp
 from .closed_form import quadratic_optimum, rate, rate_ratio
 from .errors import ConvergenceError
 from .geometry import DecayDrift, Metric, NoDrift, RotationDrift, diagonal_metric, identity_metric
@@ -27,7 +27,6 @@ __all__ = [
     "landscapes",
     "least_action",
     "objective",
-    "BVPSolution",
     "ConvergenceError",
     "solve_bvp",
     "quadratic_optimum",

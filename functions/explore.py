@@ -160,7 +160,7 @@ def fig1_explorer(loss: DoubleWell, theta0, theta_T, gamma: float, T: float, eta
         problem = Problem(loss, gamma=gamma, eta=eta, k=k)
         th0 = np.array([x0, y0])
         try:
-            path = minimise_action(problem, th0, theta_T, T, n_points, guess=state["guess"])
+            path = minimise_action(problem, th0, T, theta_T=theta_T, n_points=n_points, guess=state["guess"])
         except ConvergenceError as err:  # keep the last drawing; say why on the figure
             title.set_text(f"no least-action path for these values: {str(err)[:60]}...")
             return {"error": str(err)}
@@ -169,10 +169,10 @@ def fig1_explorer(loss: DoubleWell, theta0, theta_T, gamma: float, T: float, eta
         multi.set_data(path.theta[:, 0], path.theta[:, 1])
         one.set_data(flow[:, 0], flow[:, 1])
         start.set_data([x0], [y0])
-        numbers = {"S": path.S, "multi_step_basin": loss.basin(path.theta[-1]),
+        numbers = {"S": path.J / T, "multi_step_basin": loss.basin(path.theta[-1]),
                    "one_step_basin": loss.basin(flow[-1]), "one_step_end": flow[-1],
-                   "lbfgs_iterations": path.n_iter}  # fmt: skip
-        title.set_text(f"S = {path.S:.4f}; multi-step ends in the {numbers['multi_step_basin']} basin, "
+                   "lbfgs_iterations": path.info.n_iter}  # fmt: skip
+        title.set_text(f"S = {numbers['S']:.4f}; multi-step ends in the {numbers['multi_step_basin']} basin, "
                        f"one-step in the {numbers['one_step_basin']}")  # fmt: skip
         return numbers
 

@@ -13,11 +13,12 @@ import numpy as np
 
 from ._checks import check_in_box, check_int, check_positive
 from ._params import FigureParams, real, vector
-from .bvp import BVPSolution, solve_bvp
+from .bvp import solve_bvp
 from .flows import gradient_flow
 from .landscapes import DoubleWell, schematic_double_well
-from .least_action import MAX_DISCOUNT_EXPONENT, LeastActionPath, minimise_action
+from .least_action import MAX_DISCOUNT_EXPONENT, minimise_action
 from .objective import Problem, kinetic_per_step
+from .paths import Path
 from .plotting import LEARNER_COLOURS, Panel, loss_heatmap, quantise
 from .results_io import fmt_point
 
@@ -31,8 +32,8 @@ class Fig1Data:
     """Everything Figure 1 shows: the problem, both learners' paths and the BVP check."""
 
     problem: Problem
-    multi: LeastActionPath
-    bvp: BVPSolution
+    multi: Path
+    bvp: Path
     one_t: np.ndarray
     one_theta: np.ndarray
 
@@ -89,8 +90,8 @@ def compute(params: Params, n_one_step: int = 401) -> Fig1Data:
     planning horizon shrunk to a single step), run for ``t_one_step``.
     """
     problem = params.problem()
-    multi = minimise_action(problem, params.theta0, params.theta_T, params.T, params.n_points)
-    bvp = solve_bvp(problem, params.theta0, params.T, params.theta_T)
+    multi = minimise_action(problem, params.theta0, params.T, theta_T=params.theta_T, n_points=params.n_points)
+    bvp = solve_bvp(problem, params.theta0, params.T, theta_T=params.theta_T)
     one_t = np.linspace(0.0, params.t_one_step, n_one_step)
     one_theta = gradient_flow(problem.loss, params.theta0, one_t, lr=problem.eta * problem.k)
     return Fig1Data(problem, multi, bvp, one_t, one_theta)
@@ -102,7 +103,7 @@ def headline(data: Fig1Data) -> dict:
     L_path = loss(multi.theta)
     kinetic = kinetic_per_step(multi.theta)
     return {
-        "S": multi.S,
+        "S": multi.J / multi.t[-1],
         "multi_step_end": multi.theta[-1],
         "multi_step_basin": loss.basin(multi.theta[-1]),
         "one_step_end": data.one_theta[-1],
@@ -112,7 +113,7 @@ def headline(data: Fig1Data) -> dict:
         "t_peak_kinetic": float(multi.t[np.argmax(kinetic)]),
         "peak_kinetic": float(kinetic.max()),
         "max_dist_direct_vs_bvp": float(np.max(np.linalg.norm(data.bvp(multi.t) - multi.theta, axis=1))),
-        "lbfgs_iterations": multi.n_iter,
+        "lbfgs_iterations": multi.info.n_iter,
     }
 
 

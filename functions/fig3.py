@@ -16,11 +16,12 @@ import numpy as np
 from ._checks import check_in_box, check_positive
 from ._parallel import thread_map
 from ._params import FigureParams, real, vector
-from .bvp import BVP_LIMIT, MAX_GAMMA, BVPSolution, solve_bvp
+from .bvp import BVP_LIMIT, MAX_GAMMA, solve_bvp
 from .closed_form import QuadraticOptimum, quadratic_optimum
 from .geometry import DecayDrift, RotationDrift, diagonal_metric
 from .landscapes import Quadratic
 from .objective import Problem
+from .paths import Path
 from .plotting import Panel, loss_heatmap
 from .results_io import fmt_point, fmt_small
 
@@ -36,7 +37,7 @@ class Fig3Case:
     title: str
     problem: Problem
     optimum: QuadraticOptimum
-    bvp: BVPSolution
+    bvp: Path
     has_drift: bool
 
 

@@ -1,13 +1,17 @@
-"""Direct minimisation of the discretised action with fixed ends (Figure 1's method).
+"""Direct minimisation of the discretised action (Figure 1's method), with a fixed or a free end.
 
-The interior points theta_1 ... theta_{N-2} of a path on N equally spaced times are the unknowns;
+The points theta_1 ... theta_{N-2} (fixed end) or theta_1 ... theta_{N-1} (free end) of a path on N equally
+spaced times are the unknowns;
 S (``objective.discrete_action``) and its exact gradient come from torch autograd, and L-BFGS
 (scipy) minimises it. This replaces the authors' 60,000 plain gradient steps.
 
 Preconditioning: the kinetic term makes S ill-conditioned (its Hessian grows like N^2), so L-BFGS
 works in coordinates y = R x, where R^T R = K is the Hessian of the drift-free kinetic term,
-K = (1 / (eta (N-1) dt^2)) tridiag(-w_{n-1}, w_{n-1} + w_n, -w_n) (x) G with w_n = e^{-gamma t_n}.
-In y the Hessian is I plus the loss curvature, and L-BFGS needs a few dozen iterations, not hundreds.
+K = (1 / (eta (N-1) dt^2)) tridiag(-w_{n-1}, w_{n-1} + w_n, -w_n) (x) G with w_n = e^{-gamma t_n} (at a free
+end the last row keeps only w_{N-2}). In y the Hessian is I plus the loss curvature, and L-BFGS needs a few
+dozen iterations, not hundreds. It returns a ``paths.Path`` (J = T S, the forward rule of ``newton_krylov``).
+Where L-BFGS is ill-conditioned (large d, curvatures over decades, gamma T > 36) use
+``newton_krylov.solve_path``.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from scipy.optimize import minimize
 from ._checks import check_int, check_positive, check_vector
 from .errors import ConvergenceError
 from .objective import Problem, discrete_action
+from .paths import Path, SolverInfo
 
-__all__ = ["MAX_DISCOUNT_EXPONENT", "LeastActionPath", "minimise_action", "action_and_grad"]
+__all__ = ["MAX_DISCOUNT_EXPONENT", "minimise_action", "action_and_grad"]
 
 #: Largest gamma * T: e^(-700) is near double precision's smallest normal number (e^(-708)).
 MAX_DISCOUNT_EXPONENT = 700.0
@@ -32,33 +37,15 @@ MAX_DISCOUNT_EXPONENT = 700.0
 RETIGHTEN = 4
 
 
-@dataclass(frozen=True)
-class LeastActionPath:
-    """A minimiser of the discretised action.
-
-    Attributes:
-        t: the N time points, shape (N,).
-        theta: the path, shape (N, d), ends included.
-        S: the action at the minimum.
-        grad_norm: max-norm of dS/dtheta over the interior points at the end.
-        n_iter: quasi-Newton iterations used.
-    """
-
-    t: np.ndarray
-    theta: np.ndarray
-    S: float
-    grad_norm: float
-    n_iter: int
-
-
-def _path(interior: torch.Tensor, theta0: torch.Tensor, theta_T: torch.Tensor) -> torch.Tensor:
-    return torch.cat([theta0[None], interior.reshape(-1, theta0.shape[0]), theta_T[None]])
+def _path(interior: torch.Tensor, theta0: torch.Tensor, theta_T: torch.Tensor | None) -> torch.Tensor:
+    ends = [theta0[None], interior.reshape(-1, theta0.shape[0])]
+    return torch.cat(ends if theta_T is None else [*ends, theta_T[None]])
 
 
 def action_and_grad(problem: Problem, theta0, theta_T, T: float):
-    """Return ``fun(x) -> (S, dS/dx)`` for the flat interior points x (numpy), by autograd."""
+    """Return ``fun(x) -> (S, dS/dx)`` for the flat unknown points x (numpy), by autograd; theta_T None: free end."""
     th0 = torch.as_tensor(theta0, dtype=torch.float64)
-    thT = torch.as_tensor(theta_T, dtype=torch.float64)
+    thT = None if theta_T is None else torch.as_tensor(theta_T, dtype=torch.float64)
 
     def fun(x):
         xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
@@ -69,37 +56,41 @@ def action_and_grad(problem: Problem, theta0, theta_T, T: float):
     return fun
 
 
-def kinetic_hessian(problem: Problem, T: float, n_points: int) -> np.ndarray:
-    """Hessian K of the drift-free kinetic part of S with respect to the flat interior points.
+def kinetic_hessian(problem: Problem, T: float, n_points: int, free_end: bool = False) -> np.ndarray:
+    """Hessian K of the drift-free kinetic part of S with respect to the flat unknown points.
 
-    S_kin = (1/(N-1)) sum_n w_n |theta_{n+1} - theta_n|_G^2 / (2 eta dt^2), w_n = e^{-gamma t_n}.
+    S_kin = (1/(N-1)) sum_n w_n |theta_{n+1} - theta_n|_G^2 / (2 eta dt^2), w_n = e^{-gamma t_n}: the weighted
+    Laplacian of the N nodes without node 0's row and column (and node N-1's at a fixed end).
     """
     n = n_points - 1
     dt = T / n
     w = np.exp(-problem.gamma * dt * np.arange(n)) / (problem.eta * n * dt**2)
-    lap = np.diag(w[:-1] + w[1:]) - np.diag(w[1:-1], 1) - np.diag(w[1:-1], -1)
+    full = np.diag(np.append(w, 0.0) + np.append(0.0, w)) - np.diag(w, 1) - np.diag(w, -1)
+    lap = full[1:, 1:] if free_end else full[1:-1, 1:-1]
     return np.kron(lap, problem.metric.G)
 
 
 def minimise_action(
     problem: Problem,
     theta0,
-    theta_T,
     T: float,
-    n_points: int = 50,
     *,
+    theta_T=None,
+    n_points: int = 50,
     guess=None,
     gtol: float = 1e-8,
     max_iter: int = 20_000,
-) -> LeastActionPath:
-    """Least-action path between fixed ends on ``n_points`` equally spaced times in [0, T].
+) -> Path:
+    """Least-action path on ``n_points`` equally spaced times in [0, T], from theta0 to theta_T or a free end.
 
     Args:
         problem: the navigation problem.
-        theta0, theta_T: fixed start and end, shape (d,).
+        theta0: the start, shape (d,).
         T: horizon, > 0.
+        theta_T: the fixed end, shape (d,); None for a free end.
         n_points: number of time points N (>= 3), ends included.
-        guess: initial interior points, shape (N-2, d); the straight line by default.
+        guess: initial unknown points, shape (N-2, d) (fixed end) or (N-1, d) (free end); the straight line, or
+            theta0 at rest, by default.
         gtol: required max-norm of the gradient at the minimum.
         max_iter: iteration cap for L-BFGS.
 
@@ -109,17 +100,20 @@ def minimise_action(
     d = problem.dim
     theta0 = check_vector(theta0, "theta0", d)
     problem.check_start(theta0)
-    theta_T = check_vector(theta_T, "theta_T", d)
+    free = theta_T is None
+    if not free:
+        theta_T = check_vector(theta_T, "theta_T", d)
     T = check_positive(T, "T")
     n_points = check_int(n_points, "n_points", 3)
     gtol = check_positive(gtol, "gtol")
     max_iter = check_int(max_iter, "max_iter", 1)
     t = np.linspace(0.0, T, n_points)
+    m = n_points - 1 if free else n_points - 2
     if guess is None:
-        guess = theta0 + (t[1:-1] / T)[:, None] * (theta_T - theta0)
+        guess = np.tile(theta0, (m, 1)) if free else theta0 + (t[1:-1] / T)[:, None] * (theta_T - theta0)
     guess = np.asarray(guess, dtype=np.float64)
-    if guess.shape != (n_points - 2, d):
-        raise ValueError(f"Invalid guess shape: {guess.shape}; expected {(n_points - 2, d)}.")
+    if guess.shape != (m, d):
+        raise ValueError(f"Invalid guess shape: {guess.shape}; expected {(m, d)} (the unknown points).")
     if problem.gamma * T > MAX_DISCOUNT_EXPONENT:
         raise ValueError(
             f"Invalid gamma value: gamma * T = {problem.gamma * T:g} > {MAX_DISCOUNT_EXPONENT:g}: the weight "
@@ -127,7 +121,7 @@ def minimise_action(
             "where the path would carry no weight and be undetermined. Lower gamma or T."
         )
     fun = action_and_grad(problem, theta0, theta_T, T)
-    R = cholesky(kinetic_hessian(problem, T, n_points))  # upper triangular, R^T R = K
+    R = cholesky(kinetic_hessian(problem, T, n_points, free_end=free))  # upper triangular, R^T R = K
 
     def fun_y(y):
         S, g = fun(solve_triangular(R, y))
@@ -153,5 +147,6 @@ def minimise_action(
             f"T = {T:g}, n_points = {n_points}, gamma = {problem.gamma:g}. Try a longer horizon T (a very short one "
             "makes the kinetic term dominate), more points, a better guess, or a larger max_iter."
         )
-    theta = np.concatenate([theta0[None], x.reshape(-1, d), theta_T[None]])
-    return LeastActionPath(t=t, theta=theta, S=S, grad_norm=grad_norm, n_iter=n_iter)
+    theta = np.concatenate([theta0[None], x.reshape(-1, d)] + ([] if free else [theta_T[None]]))
+    info = SolverInfo("L-BFGS", "forward", grad_norm, gtol, n_iter)
+    return Path(t=t, theta=theta, J=T * S, info=info)

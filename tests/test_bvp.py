@@ -30,7 +30,7 @@ def test_free_end_condition_holds_at_T():
 
 def test_fixed_end_condition_holds_at_T():
     theta_T = np.array([0.5, 0.2])
-    sol = solve_bvp(PROBLEM, THETA0, 2.0, theta_T, tol=1e-9)
+    sol = solve_bvp(PROBLEM, THETA0, 2.0, theta_T=theta_T, tol=1e-9)
     np.testing.assert_allclose(sol(2.0), theta_T, atol=1e-9)
 
 

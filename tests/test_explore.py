@@ -39,8 +39,8 @@ def test_fig1_explorer_is_the_least_action_solution(in_tmp):
     loss, theta0, theta_T = DoubleWell(), [-0.6, 0.55], [1.0625, 0.0]
     e = explore.fig1_explorer(loss, theta0, theta_T, 0.1, 4.0)
     numbers, _, _ = e.redraw(**e.initial())
-    direct = minimise_action(Problem(loss, gamma=0.1), theta0, theta_T, 4.0, 50)
-    assert numbers["S"] == pytest.approx(direct.S, rel=1e-6) and numbers["S"] == pytest.approx(0.16957, abs=1e-5)
+    direct = minimise_action(Problem(loss, gamma=0.1), theta0, 4.0, theta_T=theta_T, n_points=50)
+    assert numbers["S"] == pytest.approx(direct.J / 4.0, rel=1e-6) and numbers["S"] == pytest.approx(0.16957, abs=1e-5)
     assert (numbers["multi_step_basin"], numbers["one_step_basin"]) == ("global", "local")
     numbers, _, _ = e.redraw(gamma=0.1, T=4.0, x0=0.5, y0=0.0)
     assert numbers["one_step_basin"] == "global", "started past the barrier, gradient flow reaches the deep well"

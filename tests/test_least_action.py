@@ -14,13 +14,13 @@ PROBLEM = Problem(DoubleWell(a=1, b=1, c=1, d=-0.5), gamma=0.1, eta=1.0, k=1.0)
 
 @pytest.fixture(scope="module")
 def bvp_path():
-    return solve_bvp(PROBLEM, THETA0, T, THETA_T)
+    return solve_bvp(PROBLEM, THETA0, T, theta_T=THETA_T)
 
 
 def test_direct_minimisation_reaches_published_action():
-    path = minimise_action(PROBLEM, THETA0, THETA_T, T, 50)
-    assert f"{path.S:.4e}" == "1.6957e-01"  # the authors' printed value, 4 significant digits
-    assert path.grad_norm <= 1e-8
+    path = minimise_action(PROBLEM, THETA0, T, theta_T=THETA_T, n_points=50)
+    assert f"{path.J / T:.4e}" == "1.6957e-01"  # the authors' printed value, 4 significant digits
+    assert path.info.residual <= 1e-8
 
 
 def test_direct_path_agrees_with_bvp(bvp_path):
@@ -32,7 +32,7 @@ def test_direct_path_agrees_with_bvp(bvp_path):
     """
     gaps = {}
     for n in (50, 100, 200):
-        path = minimise_action(PROBLEM, THETA0, THETA_T, T, n)
+        path = minimise_action(PROBLEM, THETA0, T, theta_T=THETA_T, n_points=n)
         gaps[n] = np.max(np.linalg.norm(bvp_path(path.t) - path.theta, axis=1))
     assert gaps[50] <= 1e-3
     assert gaps[200] < gaps[100] < gaps[50]
@@ -48,12 +48,12 @@ def test_multi_step_path_reaches_global_basin(bvp_path):
 
 def test_bvp_raises_when_it_cannot_converge():
     with pytest.raises(ConvergenceError, match="max_nodes"):
-        solve_bvp(PROBLEM, THETA0, T, THETA_T, n_nodes=30, max_nodes=60, tol=1e-12)
+        solve_bvp(PROBLEM, THETA0, T, theta_T=THETA_T, n_nodes=30, max_nodes=60, tol=1e-12)
 
 
 def test_minimise_action_raises_when_it_cannot_converge():
     with pytest.raises(ConvergenceError, match="max_iter"):
-        minimise_action(PROBLEM, THETA0, THETA_T, T, 50, max_iter=3)
+        minimise_action(PROBLEM, THETA0, T, theta_T=THETA_T, n_points=50, max_iter=3)
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_solvers_reject_bad_input(kwargs, match):
         minimise_action(PROBLEM, n_points=n_points, **args)
     if "n_points" not in kwargs:
         with pytest.raises(ValueError, match=match):
-            solve_bvp(PROBLEM, args["theta0"], args["T"], args["theta_T"])
+            solve_bvp(PROBLEM, args["theta0"], args["T"], theta_T=args["theta_T"])
 
 
 @pytest.mark.parametrize(
@@ -87,7 +87,7 @@ def test_solvers_reject_bad_input(kwargs, match):
 )
 def test_minimise_action_refuses_bad_tolerances(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        minimise_action(PROBLEM, THETA0, THETA_T, T, **kwargs)
+        minimise_action(PROBLEM, THETA0, T, theta_T=THETA_T, **kwargs)
 
 
 def test_a_returned_path_always_meets_gtol():
@@ -95,11 +95,11 @@ def test_a_returned_path_always_meets_gtol():
     returned = 0
     for max_iter in range(5, 40):
         try:
-            path = minimise_action(PROBLEM, THETA0, THETA_T, T, 50, gtol=1e-8, max_iter=max_iter)
+            path = minimise_action(PROBLEM, THETA0, T, theta_T=THETA_T, n_points=50, gtol=1e-8, max_iter=max_iter)
         except ConvergenceError:
             continue
         returned += 1
-        assert path.grad_norm <= 1e-8
+        assert path.info.residual <= 1e-8
     assert returned > 0
 
 
@@ -111,12 +111,28 @@ def test_trivial_paths_and_short_horizons():
     from functions.objective import Problem
 
     problem = Problem(DoubleWell(), gamma=0.1)
-    same = minimise_action(problem, [-0.6, 0.55], [-0.6, 0.55], 4.0, 50)
-    assert same.grad_norm <= 1e-8 and np.allclose(same.theta[0], same.theta[-1])
+    same = minimise_action(problem, [-0.6, 0.55], 4.0, theta_T=[-0.6, 0.55], n_points=50)
+    assert same.info.residual <= 1e-8 and np.allclose(same.theta[0], same.theta[-1])
     minimum = DoubleWell().minima()[1]
-    still = minimise_action(problem, minimum, minimum, 4.0, 50)
+    still = minimise_action(problem, minimum, 4.0, theta_T=minimum, n_points=50)
     assert np.max(np.abs(still.theta - minimum)) < 1e-6, "a learner at the minimum stays there"
     with pytest.raises(ConvergenceError, match="for T = 1e-06, n_points = 50, gamma = 0.1. Try a longer horizon T"):
-        minimise_action(problem, [-0.6, 0.55], [1.0625, 0.0], 1e-6, 50)
+        minimise_action(problem, [-0.6, 0.55], 1e-6, theta_T=[1.0625, 0.0], n_points=50)
     with pytest.raises(ValueError, match=r"gamma \* T = 1000 > 700"):
-        minimise_action(problem, [-0.6, 0.55], [1.0625, 0.0], 1e4, 50)
+        minimise_action(problem, [-0.6, 0.55], 1e4, theta_T=[1.0625, 0.0], n_points=50)
+
+
+def test_free_end_is_the_forward_rule_of_the_newton_krylov_solver():
+    """theta_T=None: L-BFGS and Newton-Krylov minimise the same discrete action with a free end (the last point
+    at rest after the last step, the discrete natural condition); both near the collocation solution."""
+    from functions.newton_krylov import solve_path
+
+    lbfgs = minimise_action(PROBLEM, THETA0, T, n_points=60, gtol=1e-8)
+    newton = solve_path(PROBLEM, THETA0, T, n_points=60, rule="forward", guess=lbfgs.theta, tol=1e-10)
+    np.testing.assert_allclose(lbfgs.theta, newton.theta, atol=1e-6)
+    assert lbfgs.J == pytest.approx(newton.J, rel=1e-9)
+    np.testing.assert_allclose(newton.theta[-1], newton.theta[-2], atol=1e-9)
+    free = solve_bvp(PROBLEM, THETA0, T, tol=1e-9)
+    assert np.abs(lbfgs.theta - free(lbfgs.t)).max() < 0.05  # first order in dt
+    with pytest.raises(ValueError, match="guess shape"):
+        minimise_action(PROBLEM, THETA0, T, n_points=60, guess=np.zeros((58, 2)))

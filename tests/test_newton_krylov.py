@@ -121,7 +121,7 @@ def test_fixed_end_matches_the_boundary_value_solver():
     problem = Problem(QuadraticModel(H, theta_star), gamma=gamma)
     path = solve_path(problem, theta0, T, theta_T=theta_T, n_points=801, tol=1e-11)
     np.testing.assert_array_equal(path.theta[-1], theta_T)
-    bvp = solve_bvp(problem, theta0, T, theta_T, tol=1e-10)
+    bvp = solve_bvp(problem, theta0, T, theta_T=theta_T, tol=1e-10)
     assert np.abs(path.theta - bvp(path.t)).max() < 1e-5
 
 
@@ -130,7 +130,7 @@ def test_forward_rule_is_figure_1s_discrete_action():
     L-BFGS path of Figure 1), and its J is T times that action; the metric enters through G."""
     problem = Problem(DoubleWell(), gamma=0.3, metric=np.array([[2.0, 0.4], [0.4, 1.0]]))
     theta0, theta_T, T = np.array([-0.8, 0.4]), np.array([1.0, 0.0]), 4.0
-    lbfgs = minimise_action(problem, theta0, theta_T, T, 40, gtol=1e-9)
+    lbfgs = minimise_action(problem, theta0, T, theta_T=theta_T, n_points=40, gtol=1e-9)
     path = solve_path(problem, theta0, T, theta_T=theta_T, n_points=40, rule="forward", guess=lbfgs.theta, tol=1e-10)
     np.testing.assert_allclose(path.theta, lbfgs.theta, atol=1e-7)
     assert path.J == pytest.approx(T * float(discrete_action(problem, path.theta, T)), rel=1e-12)

@@ -135,11 +135,11 @@ def test_library_messages_name_the_cause():
         Problem(_NumpyLoss())
     nan = Problem(_NanLoss(), gamma=0.1)
     for solve in (
-        lambda p: minimise_action(p, [1.0, 1.0], [0.0, 0.0], 1.0, 10),
+        lambda p: minimise_action(p, [1.0, 1.0], 1.0, theta_T=[0.0, 0.0], n_points=10),
         lambda p: solve_bvp(p, [1.0, 1.0], 1.0),
     ):
         with pytest.raises(ValueError, match=r"Invalid loss: it is nan at theta0 = \[1.0, 1.0\]"):
             solve(nan)
     start = torch.tensor([-0.6, 0.55], requires_grad=True)
-    path = minimise_action(Problem(DoubleWell(), gamma=0.1), start, [1.0625, 0.0], 4.0, 20)
+    path = minimise_action(Problem(DoubleWell(), gamma=0.1), start, 4.0, theta_T=[1.0625, 0.0], n_points=20)
     assert np.allclose(path.theta[0], [-0.6, 0.55]), "a tensor that requires grad is taken as data"

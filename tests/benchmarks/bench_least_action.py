@@ -43,13 +43,13 @@ def main(repeats: int = 5) -> None:
     best_lbfgs = np.inf
     for _ in range(repeats):
         start = time.perf_counter()
-        path = minimise_action(PROBLEM, THETA0, THETA_T, T, N)
+        path = minimise_action(PROBLEM, THETA0, T, theta_T=THETA_T, n_points=N)
         best_lbfgs = min(best_lbfgs, time.perf_counter() - start)
     start = time.perf_counter()
-    S_gd, steps = gradient_descent(1e-2, path.S, 1e-6, 60_000)
+    S_gd, steps = gradient_descent(1e-2, path.J / T, 1e-6, 60_000)
     t_gd = time.perf_counter() - start
-    rel = abs(S_gd - path.S) / path.S
-    print(f"L-BFGS : S = {path.S:.10e}  iterations = {path.n_iter:6d}  time = {best_lbfgs:8.3f} s")
+    rel = abs(S_gd - path.J / T) / (path.J / T)
+    print(f"L-BFGS : S = {path.J / T:.10e}  iterations = {path.info.n_iter:6d}  time = {best_lbfgs:8.3f} s")
     print(f"GD 1e-2: S = {S_gd:.10e}  steps      = {steps:6d}  time = {t_gd:8.3f} s  (rel. gap {rel:.1e})")
     reached = "reached" if rel <= 1e-6 else "did NOT reach"
     print(f"GD {reached} the L-BFGS action within 1e-6 relative.")
