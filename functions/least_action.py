@@ -16,8 +16,6 @@ Where L-BFGS is ill-conditioned (large d, curvatures over decades, gamma T > 36)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 from scipy.linalg import cholesky, solve_triangular
