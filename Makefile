@@ -45,6 +45,7 @@ benchmark: setup
 	$(PY) tests/benchmarks/bench_least_action.py
 	$(PY) tests/benchmarks/bench_ballistic.py
 	$(PY) tests/benchmarks/bench_explorers.py
+	$(PY) tests/benchmarks/bench_path_solver.py
 	$(PY) tests/benchmarks/time_notebooks.py
 
 clean:

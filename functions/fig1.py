@@ -22,7 +22,8 @@ from .paths import Path
 from .plotting import LEARNER_COLOURS, Panel, loss_heatmap, quantise
 from .results_io import fmt_point
 
-__all__ = ["MAX_POINTS", "Fig1Data", "Params", "compute", "headline", "panels", "report", "schematic_paths"]
+__all__ = ["MAX_POINTS", "Fig1Data", "Params", "compute", "e5_headline", "e5_panels", "e5_report", "headline", "panels",
+           "report", "schematic_paths"]  # fmt: skip
 
 MULTI, ONE, START = LEARNER_COLOURS["multi-step"], LEARNER_COLOURS["one-step"], "black"
 
@@ -285,3 +286,73 @@ def panels(data: Fig1Data, params: Params) -> dict[str, Panel]:
         "b": Panel(_paths(data, lim), size=(4.2, 3.4)),
         "c": Panel(_energies(data), rows=2, size=(3.2, 3.4)),
     }
+
+
+# --- Beyond the paper (E5): the same double well with a free end -------------------------------------------------
+
+
+def e5_headline(record: dict, params: Params) -> dict:
+    """E5's numbers from its cached record (``real_model_runs``): per start the gamma from which escape stops,
+    at the published start and over all starts, and the share of starts that escape at the paper's gamma."""
+    gammas = np.asarray(record["gammas"])
+    starts = np.asarray(record["starts"])
+    escapes = np.asarray(record["escapes"])
+    stop = np.array([np.inf if g is None else g for g in record["gamma_stop"]])
+    published = int(np.argmin(np.sum((starts - np.asarray(params.theta0)) ** 2, axis=1)))
+    at = int(np.argmin(np.abs(np.log(gammas / params.gamma))))
+    return {
+        "n_starts": len(starts),
+        "n_gammas": len(gammas),
+        "published_start": starts[published].tolist(),
+        "published_gamma_stop": float(stop[published]),
+        "gamma_stop_min": float(stop.min()),
+        "gamma_stop_max": float(stop.max()),
+        "gamma_nearest_paper": float(gammas[at]),
+        "escape_share_at_paper_gamma": float(escapes[:, at].mean()),
+        "escape_share_at_largest_gamma": float(escapes[:, -1].mean()),
+        "escape_share_by_gamma": escapes.mean(axis=0).tolist(),
+    }
+
+
+def e5_report(numbers: dict) -> str:
+    """The printed lines of E5."""
+    return "\n".join([
+        f"E5 (free end, T = 40): {numbers['n_starts']} starts in the local basin x {numbers['n_gammas']} gammas",
+        f"from the published start {fmt_point(numbers['published_start'], 2)}: escape stops at gamma = "
+        f"{numbers['published_gamma_stop']:.3g}",
+        f"over the starts, escape stops between gamma = {numbers['gamma_stop_min']:.3g} and "
+        f"{numbers['gamma_stop_max']:.3g}",
+        f"share of starts escaping at gamma = {numbers['gamma_nearest_paper']:.3g} (the paper's 0.1): "
+        f"{numbers['escape_share_at_paper_gamma']:.2f}; at the largest gamma: "
+        f"{numbers['escape_share_at_largest_gamma']:.2f}",
+    ])  # fmt: skip
+
+
+def e5_panels(record: dict, params: Params) -> dict[str, Panel]:
+    """Panel d (this repository's extension): per start, the gamma from which the free-end optimum stops
+    escaping, over the loss; beside it the share of starts that escape against gamma."""
+    starts = np.asarray(record["starts"])
+    gammas = np.asarray(record["gammas"])
+    stop = np.array([np.nan if g is None else g for g in record["gamma_stop"]])
+    share = np.asarray(record["escapes"]).mean(axis=0)
+    loss = params.problem().loss
+
+    def draw(axes):
+        left, right = axes
+        loss_heatmap(left, loss, params.plot_lim, levels=8, alpha=0.8)
+        sc = left.scatter(starts[:, 0], starts[:, 1], c=np.log10(stop), cmap="magma", vmin=np.log10(gammas[0]),
+                          vmax=np.log10(gammas[-1]), s=28, edgecolors="white", linewidths=0.5)  # fmt: skip
+        left.plot(*params.theta0, marker="o", mfc="none", mec=START, ms=9)
+        cbar = left.figure.colorbar(sc, ax=left, fraction=0.046, pad=0.03)
+        cbar.set_label(r"$\log_{10}\gamma$ where escape stops", fontsize=7)
+        left.set_xlabel(r"$\theta_1(0)$")
+        left.set_ylabel(r"$\theta_2(0)$")
+        left.set_title("free end: escape stops at", fontsize=8)
+        right.semilogx(gammas, share, marker="o", color=MULTI)
+        right.axvline(params.gamma, ls="--", lw=0.8, color="grey")
+        right.set_ylim(-0.05, 1.05)
+        right.set_xlabel(r"discount $\gamma$")
+        right.set_ylabel("share of starts escaping")
+        right.set_title("(extension, not in the paper)", fontsize=8)
+
+    return {"d": Panel(draw, cols=2, size=(7.0, 3.0))}

@@ -30,8 +30,9 @@ H_ref V = G V Lambda (V^T G V = I) it splits into one tridiagonal system in time
 algorithm (O(N d) after two d x d products). With H_ref = 0 it is the time-tridiagonal kinetic operator (x) G;
 with the Hessian of a quadratic loss it is the exact inverse (one Newton step, one Krylov iteration).
 
-Convergence: max_n |R_n|_inf <= tol * k max |grad L(theta_0)|_inf (the costate residual relative to the
-initial pull), else ``ConvergenceError``.
+Convergence: max_n |R_n|_inf <= tol * k max |grad L(theta_0)|_inf (the costate residual relative to the initial
+pull), or below the rows' own rounding level 64 eps (max|kap| max|G theta| / eta + k max|ell| max|grad L|) (a
+start at a stationary point has no pull), else ``ConvergenceError``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ __all__ = ["RULES", "costate_residual", "discrete_J", "exponential_weights", "li
            "solve_path"]  # fmt: skip
 
 RULES = ("trapezoid", "forward")
+
+#: The relative residual a row reaches in double precision, per unit of its x = gamma D (see solve_path).
+ROUNDING_FLOOR = 1e-14
 
 #: Below this x the weights come from their Taylor series (the closed forms cancel digits as x -> 0).
 _SERIES_BELOW = 0.1
@@ -327,7 +331,8 @@ def solve_path(
         rule: "trapezoid" (second order) or "forward" (first order, Figure 1's).
         curvature: H_ref of the preconditioner: None (kinetic only), a (d, d) matrix, or its (lambda, V).
         guess: the first path, shape (N, d), ends included; theta0 at rest (free end) or the straight line.
-        tol: the relative costate residual to reach.
+        tol: the relative costate residual to reach (raised to its rounding floor, 1e-14 max(1, gamma max D),
+            where that is larger; ``SolverInfo.tol`` says which was used).
         max_newton, krylov_restart, max_krylov: iteration caps (Newton steps; GMRES restart length; Krylov
             iterations per Newton step).
 
@@ -366,6 +371,9 @@ def solve_path(
     rows = _Rows(t, problem.gamma, rule, free_end=theta_T is None)
     m = rows.M
     pre = _Tridiagonal(rows, lam, V, eta, k)
+    # Rounding floor of the rows: a step with x = gamma D >> 1 carries mu as a difference of terms ~x times larger
+    # (module docstring), so the residual cannot get below ~eps x; the tolerance used is the larger of the two.
+    tol = max(tol, ROUNDING_FLOOR * max(1.0, float(problem.gamma * np.diff(t).max())))
 
     def linearise(th):
         values, g, hvp = linearise_path(problem.loss, th)
@@ -376,13 +384,17 @@ def solve_path(
     state = linearise(theta)
     if state is None:
         raise ValueError("Invalid guess: the loss or its gradient is not finite along it; start from a finite path.")
+    # The unit of the residual: the initial pull k |grad L(theta0)| (1 for a start at a stationary point).
     scale = k * float(np.max(np.abs(state[1][0]))) or 1.0
     n_inner = 0
     for step in range(max_newton + 1):
-        values, _g, hvp, R = state
+        values, g, hvp, R = state
         residual = float(np.max(np.abs(R))) / scale
-        if residual <= tol:
-            info = SolverInfo("Newton-Krylov", rule, residual, tol, step, n_inner)
+        Gth = theta if G is None else theta @ G
+        rounding = 64 * np.finfo(float).eps * (np.abs(rows.kap).max() * np.abs(Gth).max() / eta
+                                               + k * np.abs(rows.ell).max() * np.abs(g).max()) / scale  # fmt: skip
+        if residual <= max(tol, rounding):
+            info = SolverInfo("Newton-Krylov", rule, residual, max(tol, rounding), step, n_inner)
             return Path(t=t, theta=theta, J=discrete_J(problem, t, theta, rule=rule, values=values), info=info)
         if step == max_newton:
             break
