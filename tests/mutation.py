@@ -114,6 +114,23 @@ MUTANTS = [
      "\"ballistic_close_to_adam\": bool(gap <= close_to_adam),", ["test_fig2.py"]),
     ("explore.py", "r = float(rate_ratio(ratio, 1.0, gamma, eta, k))", "r = float(rate_ratio(ratio, 1.0, 0.0, eta, k))",
      ["test_explore.py"]),
+    ("newton_krylov.py", 'series["phi_b"] += term / (kk + 2)', 'series["phi_b"] += term / (kk + 3)',
+     ["test_newton_krylov.py"]),
+    ("newton_krylov.py", 'closed["Q"] = (0.5 - closed["phi_b"]) / xs', 'closed["Q"] = (0.5 - closed["phi_a"]) / xs',
+     ["test_newton_krylov.py"]),
+    ("newton_krylov.py", 'kap[2, :-1] = -dec / (Dn * fw["phi0"]) / omega',
+     'kap[2, :-1] = -1 / (Dn * fw["phi0"]) / omega', ["test_newton_krylov.py"]),
+    ("newton_krylov.py", "out[i] -= self.cp[i] * out[i + 1]", "out[i] += self.cp[i] * out[i + 1]",
+     ["test_newton_krylov.py"]),
+    ("newton_krylov.py", "out[:U] += kap[2][:U, None] * GX[2 : U + 2] / eta",
+     "out[:U] += kap[2][:U, None] * GX[1 : U + 1] / eta", ["test_newton_krylov.py"]),
+    ("lq.py", "return float(np.sum(x0 * self.amplitude * r * -np.expm1(-(g + 2 * r) * T)) / (2 * self.eta))",
+     "return float(np.sum(x0 * self.amplitude * r * -np.expm1(-(g + r) * T)) / (2 * self.eta))",
+     ["test_newton_krylov.py"]),
+    ("paths.py", "n * s + np.log1p(-np.exp(-n * s)) - s - np.log1p", "n * s + np.log1p(-np.exp(-n * s)) - np.log1p",
+     ["test_paths.py"]),
+    ("escape.py", "np.where(np.isnan(J_stay), 1, (J_cross < J_stay).astype(int))",
+     "np.where(np.isnan(J_stay), 1, (J_cross > J_stay).astype(int))", ["test_escape.py"]),
 ]  # fmt: skip
 
 

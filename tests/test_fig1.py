@@ -101,3 +101,42 @@ def test_panel_a_tells_the_story_of_panel_b():
     assert one[-1][0] < 0 < multi[-1][0], "shallow well on the left, deep well on the right"
     assert np.all(np.diff(one[:, 2]) < 0), "the one-step learner only goes down"
     assert multi[:, 2].max() > multi[0, 2] + 0.1 and multi[-1, 2] < one[-1, 2], "climbs, then ends lower"
+
+
+def test_e5_headline_reads_the_escape_record():
+    """E5's numbers from a small hand-made record: the published start's stop, the range, the shares."""
+    from functions import fig1
+
+    record = {
+        "gammas": [0.01, 0.1, 1.0],
+        "starts": [[-0.6, 0.55], [-1.4, 0.0]],
+        "escapes": [[1, 1, 0], [1, 0, 0]],
+        "gamma_stop": [1.0, 0.1],
+    }
+    numbers = fig1.e5_headline(record, fig1.Params())
+    assert numbers["published_start"] == [-0.6, 0.55] and numbers["published_gamma_stop"] == 1.0
+    assert (numbers["gamma_stop_min"], numbers["gamma_stop_max"]) == (0.1, 1.0)
+    assert numbers["gamma_nearest_paper"] == 0.1 and numbers["escape_share_at_paper_gamma"] == 0.5
+    assert numbers["escape_share_by_gamma"] == [1.0, 0.5, 0.0]
+    record["gamma_stop"][1] = None  # never stops on the grid
+    assert fig1.e5_headline(record, fig1.Params())["gamma_stop_max"] == float("inf")
+    assert "escape stops at gamma = 1" in fig1.e5_report(numbers)
+
+
+def test_e5_record_supports_the_notebooks_statements():
+    """The cached E5 record: every start escapes at the paper's gamma, none at the largest gamma, and the stop
+    grows towards the barrier; results/fig1_e5.json holds exactly its headline."""
+    import json
+    import pathlib
+
+    from functions import fig1
+    from functions.real_model_runs import load_real_model_record
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    record = load_real_model_record("e5", out_dir=root / "results" / "real_model")
+    numbers = fig1.e5_headline(record, fig1.Params())
+    assert numbers["escape_share_at_paper_gamma"] == 1.0 and numbers["escape_share_at_largest_gamma"] == 0.0
+    assert numbers["gamma_stop_min"] < numbers["published_gamma_stop"] < numbers["gamma_stop_max"] < float("inf")
+    stored = json.loads((root / "results" / "fig1_e5.json").read_text())["numbers"]
+    assert stored["published_gamma_stop"] == pytest.approx(numbers["published_gamma_stop"], rel=1e-6)
+    assert stored["escape_share_by_gamma"] == pytest.approx(numbers["escape_share_by_gamma"], rel=1e-6)
