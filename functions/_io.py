@@ -64,9 +64,13 @@ def rounded(value, digits: int = 6, floor: float = NOISE_FLOOR):
     return value
 
 
-def write_json(path, data: dict, digits: int = 6) -> pathlib.Path:
-    """Write ``data`` as indented JSON with floats rounded to ``digits`` significant digits, atomically."""
-    text = json.dumps(rounded(data, digits), indent=1, sort_keys=False) + "\n"
+def write_json(path, data: dict, digits: int = 6, floor: float = NOISE_FLOOR) -> pathlib.Path:
+    """Write ``data`` as indented JSON with floats rounded to ``digits`` significant digits, atomically.
+
+    ``floor``: smaller magnitudes are stored as 0 (figures' numbers); a record of measured errors, whose size is
+    the result, passes 0.0.
+    """
+    text = json.dumps(rounded(data, digits, floor), indent=1, sort_keys=False) + "\n"
     with atomic_path(path) as tmp:
         tmp.write_text(text)
     return pathlib.Path(path)

@@ -194,14 +194,14 @@ def main(argv=None) -> None:
         p.exit(2, f"{p.prog}: error: --points {args.points} is out of range; it must be an integer >= 8\n")
     if args.part == "e5":
         record = e5_record()
-        path = write_json(record_path("e5", out_dir=args.out), record, digits=6)
+        path = write_json(record_path("e5", out_dir=args.out), record, digits=6, floor=0.0)
         stops = [g for g in record["gamma_stop"] if g is not None]
         print(f"wrote {path}: escape stops at gamma {min(stops):.3g} .. {max(stops):.3g} over the starts")
         return
     start = time.perf_counter()
     record = e0_record(args.components, args.lam, args.points, root=args.root, subset=args.subset)
     record["timing_s"]["total"] = time.perf_counter() - start
-    path = write_json(record_path(args.part, record["config"]["dim"], args.lam, args.out), record, digits=4)
+    path = write_json(record_path(args.part, record["config"]["dim"], args.lam, args.out), record, digits=4, floor=0.0)
     print(f"wrote {path}: all criteria hold: {record['all_hold']}")
     for row in record["cases"]:
         print(f"  gamma {row['gamma']:.3g}: rel L2 {row['rel_L2']:.2e}, J gap {row['J_gap']:.1e}, "

@@ -53,3 +53,10 @@ def test_atomic_write_leaves_an_ordinary_readable_file(tmp_path):
     path = write_json(tmp_path / "sub" / "x.json", {"a": 1.0})
     assert path.stat().st_mode & 0o777 == 0o644
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["x.json"], "no temporary file left"
+
+
+def test_write_json_keeps_small_measured_numbers_when_asked(tmp_path):
+    """Figures' numbers below 1e-9 are stored as 0 (CPU noise); a record of measured errors keeps them."""
+    data = {"residual": 1.234567e-12, "big": 2.0}
+    assert read_json(write_json(tmp_path / "a.json", data))["residual"] == 0.0
+    assert read_json(write_json(tmp_path / "b.json", data, digits=4, floor=0.0))["residual"] == 1.235e-12
