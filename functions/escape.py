@@ -7,7 +7,8 @@ well and one that crosses the barrier to the global one. Each kind is traced in 
 
 - the crossing branch starts at the smallest gamma from the L-BFGS minimiser of the discrete action (Figure 1's
   forward rule) begun on a path that crosses, then polished by Newton-Krylov (second-order rule); each next
-  gamma starts Newton from the previous path. Where Newton fails the branch has ended (no crossing path).
+  gamma starts Newton from the previous path (L-BFGS gets 2,000 iterations; where it stops short, Newton
+  starts from the crossing guess itself). Where Newton fails the branch has ended (no crossing path).
 - the staying branch likewise, begun from a path that settles in the local well.
 
 The optimal path is the branch of lower J; the learner escapes when it ends in the global basin. "Escape
@@ -60,7 +61,7 @@ def _branch(loss: DoubleWell, theta0, target, gammas, T, n_points, eta, k):
         if guess is None:
             try:
                 guess = minimise_action(problem, theta0, T, n_points=n_points, guess=_ramp(t, theta0, target, T)[1:],
-                                        gtol=1e-6).theta  # fmt: skip
+                                        gtol=1e-6, max_iter=2000).theta  # fmt: skip
             except ConvergenceError:
                 guess = _ramp(t, theta0, target, T)
         try:

@@ -24,12 +24,15 @@ def test_far_sighted_learner_escapes_and_a_short_sighted_one_stays(small_map):
 
 
 def test_a_start_at_the_local_minimum_stays_at_rest_with_the_exact_J():
-    """From the local minimum with gamma = 3 the optimum is to stay: J = k L_local (1 - e^{-gamma T}) / gamma."""
+    """From the local minimum with gamma = 3 the staying branch is the path at rest: J = k L_local (1 - e^{-gamma T})
+    / gamma, to rounding."""
+    from functions.escape import _branch
+
     loss = DoubleWell()
     local = loss.minima()[0]
-    m = escape_map(loss, [local], [3.0], T=30.0, n_points=201)
-    assert m.escapes[0, 0] == 0
-    assert m.J_stay[0, 0] == pytest.approx(float(loss(local)) * -np.expm1(-90.0) / 3.0, rel=1e-10)
+    [(J, end)] = _branch(loss, local, local, [3.0], 30.0, 201, 1.0, 1.0)
+    assert J == pytest.approx(float(loss(local)) * -np.expm1(-90.0) / 3.0, rel=1e-10)
+    np.testing.assert_allclose(end, local, atol=1e-12)
 
 
 def test_bad_grids_are_refused():
