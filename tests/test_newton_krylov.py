@@ -106,7 +106,7 @@ def test_large_gamma_beyond_the_underflow_of_the_direct_form():
     r = _rates(H, gamma)
     T = 20 / r.min()
     assert gamma * T > 1e5
-    t = time_grid(T, 200, "geometric", first=4 / (200 * r.max()))
+    t = time_grid(T, 400, "geometric", first=4 / (400 * r.max()))
     path = solve_path(
         Problem(QuadraticModel(H, theta_star), gamma=gamma), theta0, T, t=t, curvature=np.diag([0.5, 2.0])
     )
