@@ -28,7 +28,13 @@ import numpy as np
 from ._checks import check_nonnegative, check_positive, check_vector
 from .newton_krylov import exponential_weights
 
-__all__ = ["FreeEndLQ", "free_end_lq", "path_J"]
+__all__ = ["FreeEndLQ", "free_end_lq", "path_J", "rates"]
+
+
+def rates(h, gamma: float, eta: float = 1.0, k: float = 1.0) -> np.ndarray:
+    """Each mode's rate r(h) = sqrt(gamma^2/4 + eta k h) - gamma/2, written without cancellation."""
+    h = np.asarray(h, dtype=np.float64)
+    return eta * k * h / (np.sqrt(gamma**2 / 4 + eta * k * h) + gamma / 2)
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,7 @@ def free_end_lq(
     eta, k = check_positive(eta, "eta"), check_positive(k, "k")
     if h.min() <= 0:
         raise ValueError(f"Invalid H value: smallest eigenvalue {h.min():.3g}; H must be positive definite.")
-    r = eta * k * h / (np.sqrt(gamma**2 / 4 + eta * k * h) + gamma / 2)  # the same, without cancellation
+    r = rates(h, gamma, eta, k)
     x0 = V.T @ (theta0 - theta_star)
     amplitude = x0 / (1 + (r / (gamma + r)) * np.exp(-(gamma + 2 * r) * T))
     return FreeEndLQ(V, h, r, gamma, T, theta_star, amplitude, eta)

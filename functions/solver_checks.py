@@ -23,7 +23,7 @@ import numpy as np
 
 from ._checks import check_int, check_positive
 from .landscapes import QuadraticModel
-from .lq import free_end_lq, path_J
+from .lq import free_end_lq, path_J, rates
 from .newton_krylov import solve_path
 from .objective import Problem
 from .paths import time_grid
@@ -35,12 +35,6 @@ E0_CRITERIA = {"rel_L2": 1e-4, "J_refine": 1e-4, "residual": 1e-6}
 
 #: The slowest mode decays by e^-DECAY over [0, T].
 DECAY = 20.0
-
-
-def rates(h, gamma: float, eta: float = 1.0, k: float = 1.0) -> np.ndarray:
-    """r(h) = sqrt(gamma^2/4 + eta k h) - gamma/2, written without cancellation."""
-    h = np.asarray(h, dtype=np.float64)
-    return eta * k * h / (np.sqrt(gamma**2 / 4 + eta * k * h) + gamma / 2)
 
 
 @dataclass(frozen=True)
