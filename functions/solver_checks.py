@@ -28,7 +28,7 @@ from .newton_krylov import solve_path
 from .objective import Problem
 from .paths import time_grid
 
-__all__ = ["E0_CRITERIA", "E0Case", "e0_case", "e0_table", "rates"]
+__all__ = ["E0_CRITERIA", "E0Case", "e0_case", "e0_table", "horizon_grid", "rates"]
 
 #: The criteria of E0, stated before any run.
 E0_CRITERIA = {"rel_L2": 1e-4, "J_refine": 1e-4, "residual": 1e-6}
@@ -64,8 +64,11 @@ class E0Case:
         }
 
 
-def _grid(T, n_points, r_max):
-    return time_grid(T, n_points, "geometric", first=min(4.0 / (n_points * r_max), 0.5 * T / (n_points - 1)))
+def horizon_grid(r, n_points: int) -> tuple[float, np.ndarray]:
+    """(T, t) for modes of rates ``r``: T = DECAY / r_min, a geometric grid whose first step is 4 / (N r_max)."""
+    T = DECAY / float(np.min(r))
+    first = min(4.0 / (n_points * float(np.max(r))), 0.5 * T / (n_points - 1))
+    return T, time_grid(T, n_points, "geometric", first=first)
 
 
 def e0_case(H, theta_star, theta0, gamma: float, *, eig=None, curvature=None, n_points: int = 512,
@@ -87,7 +90,7 @@ def e0_case(H, theta_star, theta0, gamma: float, *, eig=None, curvature=None, n_
     start = time.perf_counter()
     paths = {}
     for n in (n_points, 2 * n_points):
-        t = _grid(T, n, r.max())
+        _, t = horizon_grid(r, n)
         paths[n] = solve_path(problem, theta0, T, t=t, curvature=curvature, tol=1e-8)
     seconds = time.perf_counter() - start
     path = paths[n_points]

@@ -54,6 +54,35 @@ def test_e0_pipeline_at_d_510_writes_a_record_whose_criteria_are_computed(tmp_pa
     assert record["all_hold"] == all(all(c["holds"].values()) for c in record["cases"])
 
 
+def test_e1_pipeline_writes_per_mode_rates_and_criteria_computed_from_them(tmp_path, monkeypatch):
+    root, kind = _mnist_root(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    monkeypatch.setitem(R.E1_CONFIG, "n_gammas", 3)
+    experiments_main(["real-model", "e1", "--points", "64", "--root", str(root), "--out", str(out),
+                      "--subset", "2000"])  # fmt: skip
+    record = json.loads(R.record_path("e1", 510, 1e-4, out).read_text())
+    assert [c["start"] for c in record["cases"]] == ["zero", "near"] * 3, kind
+    assert [r["n_points"] for r in record["refined"]] == [128] * 4
+    h = np.array(record["h"])
+    assert h.shape == (510,) and np.all(np.diff(h) >= 0)
+    for case in record["cases"]:
+        rate = np.array([np.nan if v is None else v for v in case["rate"]])
+        ok = np.isfinite(rate)
+        assert ok.sum() == case["n_fitted"] >= 3
+        r = R.rates(h[ok], case["gamma"], 1.0, 1.0)
+        # The stored summaries are those of the stored per-mode rates (h, gamma and rates kept to 4 digits).
+        assert case["rate_median_rel"] == pytest.approx(np.median(np.abs(rate[ok] / r - 1)), abs=5e-4)
+        assert case["slope_predicted"] == pytest.approx(np.polyfit(np.log(h[ok]), np.log(r), 1)[0], rel=1e-3)
+        lo, hi = case["slope_interval"]
+        assert lo <= case["slope"] <= hi
+        assert case["holds"]["slope"] == (abs(case["slope"] - case["slope_predicted"]) <= R.E1_CRITERIA["slope_gap"])
+        assert case["holds"]["decades"] == (case["decades"] >= R.E1_CRITERIA["min_decades"])
+        assert case["residual"] <= 1e-6
+    # theta0 = 0 never moves softmax's null space (51 directions at h = lambda): those modes are not fitted.
+    zero = record["cases"][0]
+    assert sum(v is None for v in zero["rate"][:51]) == 51
+
+
 def test_missing_record_names_the_command(tmp_path):
     with pytest.raises(FileNotFoundError, match="real-model e0 --components none --lam 0.001"):
         R.load_real_model_record("e0", 7850, 1e-3, tmp_path)
@@ -61,7 +90,7 @@ def test_missing_record_names_the_command(tmp_path):
 
 @pytest.mark.parametrize(
     ("argv", "match"),
-    [(["e1"], "invalid choice"), (["e0", "--components", "0"], "1 .. 784"), (["e0", "--lam", "-1"], "> 0"),
+    [(["e9"], "invalid choice"), (["e0", "--components", "0"], "1 .. 784"), (["e0", "--lam", "-1"], "> 0"),
      (["e0", "--points", "3"], ">= 8")],
 )  # fmt: skip
 def test_bad_arguments_are_refused_before_any_work(monkeypatch, capsys, argv, match):
