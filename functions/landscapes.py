@@ -145,6 +145,10 @@ class QuadraticModel(Frozen):
         """H (theta - theta*), shape (..., d)."""
         return (theta - _const(self.theta_star, theta)) @ _const(self.H, theta)
 
+    def hessian(self, theta=None) -> np.ndarray:
+        """H, the same at every theta."""
+        return self.H
+
     def linearise_path(self, theta):
         """(L, grad L, V -> V H) at every row of ``theta`` (N, d): one matrix product each."""
         X = np.asarray(theta, dtype=np.float64) - self.theta_star

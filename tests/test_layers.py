@@ -16,7 +16,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1] / "functions"
 LAYERS = {
     "base": {"_backend", "_checks", "_io", "_params", "_parallel", "errors", "protocols"},
     "theory": {"landscapes", "geometry", "objective", "euler_lagrange", "bvp", "least_action", "closed_form",
-               "flows", "beliefs", "tasks", "logistic", "lq", "paths", "newton_krylov", "escape"},
+               "flows", "beliefs", "tasks", "logistic", "lq", "paths", "newton_krylov", "escape", "gd_limit",
+               "mode_rates"},
     "learning rules": {"optimisers", "noisy_quadratic"},
     "data and training": {"data", "image_folder", "download", "models", "protocol", "checkpoint", "run_records",
                           "training", "campaign", "experiments", "real_model", "solver_checks", "real_model_runs"},
