@@ -46,6 +46,9 @@ __all__ = [
     "panels",
     "report",
     "confirm",
+    "e1_headline",
+    "e1_panels",
+    "e1_report",
     "load_runs",
     "measured_rate_ratio",
     "measured_rate_ratios",
@@ -529,3 +532,98 @@ def panels(data: Fig2Data, params: Params) -> dict[str, Panel]:
     out = theory_panels(data.loss1d, data.opt1d, p.T_1d, data.loss2d, data.opt2d, p.T_2d, p.ratio_range,
                         data.ratio_points, p.eta, p.k, p.lim_2d)  # fmt: skip
     return out | training_panels(data.runs)
+
+
+# --- Beyond the paper (E1): the curvature law on a real model's spectrum ----------------------------------------
+
+E1_STARTS = {"near": r"$\theta^* + \delta$", "zero": r"$\theta_0 = 0$"}
+_E1_TEXT = {"near": "theta* + delta", "zero": "theta0 = 0"}
+
+
+def e1_headline(record: dict) -> dict:
+    """E1's numbers from its cached record (``real_model_runs``): per start and gamma the fitted log-log slope of
+    the rates against h with its bootstrap interval, the slope of r(h) over the same modes, the modes fitted and
+    the decades they span, the median rate error and which criteria held; the slopes at the extreme gammas; the
+    largest change of a slope from N to 2N time points."""
+    out = {"dim": record["config"]["dim"], "lam": record["config"]["lam"], "criteria": record["criteria"]}
+    for start in E1_STARTS:
+        rows = [c for c in record["cases"] if c["start"] == start]
+        out[start] = {
+            "gamma": [c["gamma"] for c in rows],
+            "slope": [c["slope"] for c in rows],
+            "slope_interval": [c["slope_interval"] for c in rows],
+            "slope_predicted": [c["slope_predicted"] for c in rows],
+            "n_fitted": [c["n_fitted"] for c in rows],
+            "decades": [c["decades"] for c in rows],
+            "rate_median_rel": [c["rate_median_rel"] for c in rows],
+            "holds": [all(c["holds"].values()) for c in rows],
+            "n_hold": int(sum(all(c["holds"].values()) for c in rows)),
+        }
+    out["limits"] = record["limits"]
+    out["refine_max_slope_change"] = max(r["slope_change"] for r in record["refined"])
+    return out
+
+
+def e1_report(numbers: dict) -> str:
+    """The printed lines of E1."""
+    c = numbers["criteria"]
+    lines = [
+        f"E1 (MNIST logistic regression, d = {numbers['dim']}, lambda = {numbers['lam']:g}): log-log slope of the "
+        "fitted rates against h (95 % bootstrap over modes) vs the slope of r(h) over the same modes",
+        f"criteria: median rate error <= {100 * c['rate_median_rel']:g} %, |slope gap| <= {c['slope_gap']:g}, "
+        f">= {c['min_decades']:g} decades fitted",
+    ]
+    for start in E1_STARTS:
+        n = numbers[start]
+        for i, g in enumerate(n["gamma"]):
+            lo, hi = n["slope_interval"][i]
+            lines.append(f"  gamma = {g:<7.3g} from {_E1_TEXT[start]}: slope {n['slope'][i]:.3f} [{lo:.3f}, {hi:.3f}], "
+                         f"r(h) {n['slope_predicted'][i]:.3f}; {n['n_fitted'][i]} modes over "
+                         f"{n['decades'][i]:.1f} decades; median rate error {100 * n['rate_median_rel'][i]:.2f} %: "
+                         f"{'holds' if n['holds'][i] else 'does not hold'}")  # fmt: skip
+        lines.append(f"  from {_E1_TEXT[start]}: all criteria hold at {n['n_hold']} of {len(n['gamma'])} gammas")
+    lim = numbers["limits"]
+    lines.append(f"limits (from theta* + delta): slope {lim['slope_at_smallest_gamma']:.3f} at the smallest gamma "
+                 f"(1/2 predicted), {lim['slope_at_largest_gamma']:.3f} at the largest (1): "
+                 f"{'hold' if lim['holds'] else 'do not hold'}")  # fmt: skip
+    lines.append(f"N -> 2N time points changes a slope by at most {numbers['refine_max_slope_change']:.3f}")
+    return "\n".join(lines)
+
+
+def e1_panels(record: dict) -> dict[str, Panel]:
+    """Panel g (this repository's extension): left, each fitted mode's rate against its curvature at the
+    smallest, a middle and the largest gamma (from theta* + delta), with r(h); right, the fitted slope against
+    gamma from both starts (bootstrap intervals) and the slope of r(h), between the limits 1/2 and 1."""
+    h = np.asarray(record["h"])
+    eta, k = record["config"]["eta"], record["config"]["k"]
+    near = [c for c in record["cases"] if c["start"] == "near"]
+    shown = [near[i] for i in sorted({0, len(near) // 2, len(near) - 1})]
+    grid = np.geomspace(h.min(), h.max(), 200)
+
+    def draw(axes):
+        left, right = axes
+        for case, color in zip(shown, GAMMA_COLORS, strict=False):
+            rate_i = np.array([np.nan if v is None else v for v in case["rate"]])
+            ok = np.isfinite(rate_i)
+            left.loglog(h[ok], rate_i[ok], ".", ms=3, color=color, label=rf"$\gamma = {case['gamma']:.3g}$")
+            left.loglog(grid, np.sqrt(case["gamma"] ** 2 / 4 + eta * k * grid) - case["gamma"] / 2, "-", lw=0.8,
+                        color=color)  # fmt: skip
+        left.set_xlabel("curvature $h$ of the mode")
+        left.set_ylabel("fitted decay rate")
+        left.legend(fontsize=6, frameon=False)
+        left.set_title("dots: fitted; lines: $r(h)$", fontsize=8)
+        for start, marker, color in (("near", "o", "black"), ("zero", "s", "#e67e22")):
+            rows = [c for c in record["cases"] if c["start"] == start]
+            g = np.array([c["gamma"] for c in rows])
+            sl = np.array([c["slope"] for c in rows])
+            err = np.abs(np.array([c["slope_interval"] for c in rows]).T - sl)
+            right.errorbar(g, sl, yerr=err, fmt=marker, ms=4, color=color, capsize=2, label=E1_STARTS[start])
+            right.semilogx(g, [c["slope_predicted"] for c in rows], "x", color=color, ms=5)
+        for level in (0.5, 1.0):
+            right.axhline(level, ls="--", lw=0.8, color="grey")
+        right.set_xlabel(r"discount $\gamma$")
+        right.set_ylabel(r"slope of $\log r$ against $\log h$")
+        right.legend(fontsize=6, frameon=False, title="fitted (x: $r(h)$)", title_fontsize=6)
+        right.set_title("(extension, not in the paper)", fontsize=8)
+
+    return {"g": Panel(draw, cols=2, size=(7.0, 3.0))}

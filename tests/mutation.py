@@ -131,6 +131,20 @@ MUTANTS = [
      ["test_paths.py"]),
     ("escape.py", "np.where(np.isnan(J_stay), 1, (J_cross < J_stay).astype(int))",
      "np.where(np.isnan(J_stay), 1, (J_cross > J_stay).astype(int))", ["test_escape.py"]),
+    ("mode_rates.py", "idx = np.flatnonzero(after & (np.arange(len(t)) < stop) & (level <= -window[0]))",
+     "idx = np.flatnonzero(after & (level <= -window[0]))", ["test_mode_rates.py"]),
+    ("mode_rates.py", "after = np.arange(len(t)) >= peak", "after = np.arange(len(t)) >= 0", ["test_mode_rates.py"]),
+    ("mode_rates.py", "tm, ym = w @ ts / w.sum(), w @ ys / w.sum()", "tm, ym = ts.mean(), ys.mean()",
+     ["test_mode_rates.py"]),
+    ("mode_rates.py", "return -slope, misfit, bool(misfit <= max_misfit and slope < 0)",
+     "return -slope, misfit, bool(slope < 0)", ["test_mode_rates.py"]),
+    ("mode_rates.py", "fitted = fitted.astype(bool) & (peaks > PEAK_FLOOR * peaks.max())",
+     "fitted = fitted.astype(bool)", ["test_mode_rates.py"]),
+    ("mode_rates.py", "low, high = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])",
+     "low, high = np.quantile(boots, [(1 - level), (1 + level) / 2])", ["test_mode_rates.py"]),
+    ("gd_limit.py", "step = g[0] if correction == 0 else g[0] - correction * hvp(g)[0]",
+     "step = g[0] if correction == 0 else g[0] + correction * hvp(g)[0]", ["test_gd_limit.py"]),
+    ("gd_limit.py", "return eta * k / gamma**2", "return eta * k / gamma", ["test_gd_limit.py"]),
 ]  # fmt: skip
 
 

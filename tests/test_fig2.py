@@ -215,3 +215,46 @@ def test_params_defaults_are_what_results_holds_and_compute_gives_its_numbers():
         fig2.report(data, {}, "e")
     with pytest.raises(ValueError, match="Invalid GAMMAS value: '0, 1'"):
         fig2.Params(gammas="0, 1")
+
+
+def _e1_case(gamma, start, slope, predicted, holds, n_modes=4):
+    return {"gamma": gamma, "start": start, "slope": slope, "slope_interval": [slope - 0.01, slope + 0.02],
+            "slope_predicted": predicted, "n_fitted": n_modes, "decades": 2.5, "rate_median_rel": 0.004,
+            "holds": {"rate": True, "slope": holds, "decades": True},
+            "rate": [0.01, None, 0.03, 0.04]}  # fmt: skip
+
+
+def test_e1_headline_reads_the_mode_rate_record():
+    """E1's numbers from a small hand-made record: per start, the slopes, how many gammas hold, the limits and
+    the refinement."""
+    from functions import fig2
+
+    record = {
+        "config": {"dim": 510, "lam": 1e-4, "eta": 1.0, "k": 1.0},
+        "criteria": {"rate_median_rel": 0.02, "slope_gap": 0.02, "min_decades": 2.0, "limit_gap": 0.05},
+        "h": [1e-4, 1e-3, 1e-2, 1e-1],
+        "cases": [
+            _e1_case(0.001, "zero", 0.42, 0.5, False),
+            _e1_case(0.001, "near", 0.51, 0.51, True),
+            _e1_case(30.0, "zero", 0.85, 1.0, False),
+            _e1_case(30.0, "near", 0.99, 1.0, True),
+        ],
+        "refined": [{"slope_change": 0.002}, {"slope_change": 0.004}],
+        "limits": {"slope_at_smallest_gamma": 0.51, "slope_at_largest_gamma": 0.99, "holds": True},
+    }
+    numbers = fig2.e1_headline(record)
+    assert numbers["near"]["slope"] == [0.51, 0.99] and numbers["near"]["n_hold"] == 2
+    assert numbers["zero"]["gamma"] == [0.001, 30.0] and numbers["zero"]["n_hold"] == 0
+    assert numbers["refine_max_slope_change"] == 0.004
+    text = fig2.e1_report(numbers)
+    assert "from theta0 = 0: all criteria hold at 0 of 2 gammas" in text
+    assert "slope 0.510 at the smallest gamma" in text and "0.004" in text
+    import matplotlib.pyplot as plt
+
+    from functions.plotting import render_panel
+
+    fig = render_panel(fig2.e1_panels(record)["g"])
+    left, right = fig.axes[:2]
+    assert len(left.lines) == 4  # per shown gamma: fitted dots and r(h)
+    assert right.get_xscale() == "log" and left.get_xscale() == "log"
+    plt.close(fig)

@@ -124,3 +124,27 @@ def test_fit_refuses_bad_shapes_and_windows():
     with pytest.raises(ValueError, match="window"):
         fit_mode_rates(t, np.zeros((10, 1)), np.zeros(1), np.ones(1), np.eye(1), window=(5.0, 2.0))
     assert FIT_WINDOW[0] < FIT_WINDOW[1]
+
+
+def test_the_fit_weights_time_not_nodes():
+    # A slightly curved log-amplitude: on a geometric grid (nodes crowded early) the trapezoid-weighted fit must
+    # give the continuous-time least-squares rate, which a fine uniform grid approximates.
+    def a(t):
+        return np.exp(-0.1 * t) + 0.5 * np.exp(-0.15 * t)
+
+    _, t_geo = horizon_grid(np.array([0.005, 5.0]), 400)
+    t_uni = np.linspace(0, t_geo[-1], 200001)
+    fits = [fit_mode_rates(t, a(t)[:, None], np.zeros(1), np.ones(1), np.eye(1), max_misfit=1.0) for t in
+            (t_geo, t_uni)]  # fmt: skip
+    assert fits[0].fitted[0] and fits[1].fitted[0]
+    assert fits[0].rate[0] == pytest.approx(fits[1].rate[0], rel=1e-3)  # the windows end on different nodes
+
+
+def test_the_bootstrap_interval_brackets_the_slope_on_both_sides():
+    h = np.geomspace(1e-3, 1.0, 60)
+    rate = h**0.6 * np.exp(np.random.default_rng(5).normal(0, 0.3, h.size))
+    s = loglog_slope(h, rate, level=0.5, n_boot=4000)
+    below, above = s.value - s.low, s.high - s.value
+    assert below > 0 and above > 0 and 0.5 < below / above < 2.0
+    wide = loglog_slope(h, rate, level=0.95, n_boot=4000)
+    assert wide.low < s.low and wide.high > s.high
