@@ -239,16 +239,20 @@ def test_e1_headline_reads_the_mode_rate_record():
             _e1_case(30.0, "zero", 0.85, 1.0, False),
             _e1_case(30.0, "near", 0.99, 1.0, True),
         ],
-        "refined": [{"slope_change": 0.002}, {"slope_change": 0.004}],
+        "refined": [{"start": "near", "slope_change": 0.002}, {"start": "zero", "slope_change": 0.004}],
         "limits": {"slope_at_smallest_gamma": 0.51, "slope_at_largest_gamma": 0.99, "holds": True},
     }
     numbers = fig2.e1_headline(record)
     assert numbers["near"]["slope"] == [0.51, 0.99] and numbers["near"]["n_hold"] == 2
     assert numbers["zero"]["gamma"] == [0.001, 30.0] and numbers["zero"]["n_hold"] == 0
-    assert numbers["refine_max_slope_change"] == 0.004
+    assert numbers["zero"]["refine_max_slope_change"] == 0.004
+    assert numbers["near"]["refine_max_slope_change"] == 0.002
     text = fig2.e1_report(numbers)
-    assert "from theta0 = 0: all criteria hold at 0 of 2 gammas" in text
-    assert "slope 0.510 at the smallest gamma" in text and "0.004" in text
+    assert (
+        "from theta0 = 0: all criteria hold at 0 of 2 gammas; N -> 2N time points changes a slope by at most 0.004"
+        in text
+    )
+    assert "slope 0.510 at the smallest gamma" in text
     import matplotlib.pyplot as plt
 
     from functions.plotting import render_panel
@@ -258,3 +262,26 @@ def test_e1_headline_reads_the_mode_rate_record():
     assert len(left.lines) == 4  # per shown gamma: fitted dots and r(h)
     assert right.get_xscale() == "log" and left.get_xscale() == "log"
     plt.close(fig)
+
+
+def test_e1_record_supports_the_notebooks_statements():
+    """The cached E1 record: from theta* + delta the rates and slopes follow r(h) at every gamma and the limits
+    hold, while the decades criterion fails at the three largest gammas; from theta0 = 0 no gamma holds, with
+    few modes over few decades and a low slope; results/fig2_e1.json holds exactly the headline."""
+    from functions import fig2
+    from functions.real_model_runs import load_real_model_record
+
+    record = load_real_model_record("e1", 510, 1e-4, out_dir=RESULTS / "real_model")
+    numbers = fig2.e1_headline(record)
+    near, zero = numbers["near"], numbers["zero"]
+    assert max(near["rate_median_rel"]) < 0.01
+    assert max(abs(a - b) for a, b in zip(near["slope"], near["slope_predicted"], strict=True)) <= 0.0025
+    assert near["slope"][0] == pytest.approx(0.508, abs=5e-4) and near["slope"][-1] == pytest.approx(0.999, abs=5e-4)
+    assert numbers["limits"]["holds"] and near["refine_max_slope_change"] <= 0.001
+    assert near["holds"] == [True] * 4 + [False] * 3 and all(d < 2.0 for d in near["decades"][4:])
+    assert zero["n_hold"] == 0 and (min(zero["n_fitted"]), max(zero["n_fitted"])) == (19, 103)
+    assert 0.55 <= min(zero["decades"]) and max(zero["decades"]) <= 1.55
+    assert all(s < p for s, p in zip(zero["slope"], zero["slope_predicted"], strict=True))
+    assert zero["refine_max_slope_change"] == pytest.approx(0.11, abs=0.005)
+    stored = read_json(RESULTS / "fig2_e1.json")["numbers"]
+    assert_close_tree(numbers, stored, rtol=1e-5, atol=0.0)
