@@ -28,7 +28,7 @@ from .newton_krylov import solve_path
 from .objective import Problem
 from .paths import time_grid
 
-__all__ = ["E0_CRITERIA", "E0Case", "e0_case", "e0_table", "horizon_grid", "rates"]
+__all__ = ["E0_CRITERIA", "E0Case", "e0_case", "horizon_grid", "rates"]
 
 #: The criteria of E0, stated before any run.
 E0_CRITERIA = {"rel_L2": 1e-4, "J_refine": 1e-4, "residual": 1e-6}
@@ -115,9 +115,3 @@ def e0_case(H, theta_star, theta0, gamma: float, *, eig=None, curvature=None, n_
         krylov=path.info.n_inner + paths[2 * n_points].info.n_inner,
         seconds=seconds,
     )
-
-
-def e0_table(H, theta_star, theta0, gammas, **kwargs) -> list[E0Case]:
-    """``e0_case`` for every gamma, sharing one eigendecomposition of H."""
-    eig = kwargs.pop("eig", None) or np.linalg.eigh(H)
-    return [e0_case(H, theta_star, theta0, g, eig=eig, **kwargs) for g in gammas]
