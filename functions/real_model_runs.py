@@ -170,7 +170,7 @@ def _start(name: str, theta_star: np.ndarray, config: dict) -> np.ndarray:
     return theta_star + config["delta_scale"] * np.linalg.norm(theta_star) * u / np.linalg.norm(u)
 
 
-def e1_case(model, theta_star, eig, gamma: float, start: str, n_points: int, config: dict = E1_CONFIG) -> dict:
+def e1_case(model, theta_star, eig, gamma: float, *, start: str, n_points: int, config: dict = E1_CONFIG) -> dict:
     """Solve the real loss's free-end optimal path at one gamma from one start and measure E1 (``mode_rates``).
 
     The grid and horizon are E0's (``solver_checks.horizon_grid``); the first guess is the exact free-end path of
@@ -232,12 +232,12 @@ def e1_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 
     cases, refined = [], []
     for i, gamma in enumerate(gammas):
         for name in ("zero", "near"):
-            cases.append(e1_case(model, theta_star, eig, gamma, name, n_points, config))
+            cases.append(e1_case(model, theta_star, eig, gamma, start=name, n_points=n_points, config=config))
             print(f"  e1 gamma {gamma:.3g} from {name}: {cases[-1]['n_fitted']} modes fitted, slope "
                   f"{cases[-1]['slope']:.3f} (r(h): {cases[-1]['slope_predicted']:.3f}), "
                   f"{cases[-1]['seconds']:.0f} s", flush=True)  # fmt: skip
             if i in (0, len(gammas) - 1):
-                fine = e1_case(model, theta_star, eig, gamma, name, 2 * n_points, config)
+                fine = e1_case(model, theta_star, eig, gamma, start=name, n_points=2 * n_points, config=config)
                 refined.append({"gamma": float(gamma), "start": name, "n_points": 2 * n_points,
                                 "slope": fine["slope"], "slope_change": abs(fine["slope"] - cases[-1]["slope"]),
                                 "rate_median_rel": fine["rate_median_rel"]})  # fmt: skip
