@@ -110,19 +110,29 @@ def _machine() -> dict:
             "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None}  # fmt: skip
 
 
-def e0_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 512, root=None,
-              eta: float = 1.0, k: float = 1.0, subset: int | None = None) -> dict:  # fmt: skip
-    """Run E0 on logistic regression on MNIST (PCA ``n_components`` or all pixels) and return its record."""
+def _checked(n_components, lam, n_points):
+    """The size arguments of every part, checked before any data is read."""
     if n_components is not None:
         n_components = check_int(n_components, "n_components", 1, 784)
-    lam, n_points = check_positive(lam, "lam"), check_int(n_points, "n_points", 8)
+    return n_components, check_positive(lam, "lam"), check_int(n_points, "n_points", 8)
+
+
+def _model_at_minimum(n_components, lam, root, subset):
+    """(model, theta*, Newton steps, H(theta*), its eigenpairs, seconds for theta*, seconds for H and eigh)."""
     start = time.perf_counter()
     model = mnist_logistic(n_components, lam=lam, root=root, subset=subset)
     theta_star, newton = model.minimum()
     t_min = time.perf_counter() - start
     H = model.hessian(theta_star, max_dim=8000)
     eig = np.linalg.eigh(H)
-    t_eig = time.perf_counter() - start - t_min
+    return model, theta_star, newton, H, eig, t_min, time.perf_counter() - start - t_min
+
+
+def e0_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 512, root=None,
+              eta: float = 1.0, k: float = 1.0, subset: int | None = None) -> dict:  # fmt: skip
+    """Run E0 on logistic regression on MNIST (PCA ``n_components`` or all pixels) and return its record."""
+    n_components, lam, n_points = _checked(n_components, lam, n_points)
+    model, theta_star, newton, H, eig, t_min, t_eig = _model_at_minimum(n_components, lam, root, subset)
     lam_max = float(eig[0][-1])
     gammas = np.geomspace(0.01, 100 * np.sqrt(eta * k * lam_max), N_GAMMAS)
     cases = []
@@ -221,13 +231,9 @@ def e1_case(model, theta_star, eig, gamma: float, *, start: str, n_points: int, 
 def e1_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 256, root=None,
               subset: int | None = None, config: dict = E1_CONFIG) -> dict:  # fmt: skip
     """Run E1 over ``config``'s gammas from both starts (N points, and 2N at the smallest and largest gamma)."""
-    if n_components is not None:
-        n_components = check_int(n_components, "n_components", 1, 784)
-    lam, n_points = check_positive(lam, "lam"), check_int(n_points, "n_points", 8)
     start = time.perf_counter()
-    model = mnist_logistic(n_components, lam=lam, root=root, subset=subset)
-    theta_star, newton = model.minimum()
-    eig = np.linalg.eigh(model.hessian(theta_star, max_dim=8000))
+    n_components, lam, n_points = _checked(n_components, lam, n_points)
+    model, theta_star, newton, _, eig, _, _ = _model_at_minimum(n_components, lam, root, subset)
     gammas = np.geomspace(config["gamma_min"], config["gamma_max"], config["n_gammas"])
     cases, refined = [], []
     for i, gamma in enumerate(gammas):
