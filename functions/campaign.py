@@ -22,6 +22,7 @@ import logging
 import multiprocessing
 import os
 import pathlib
+import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -220,7 +221,7 @@ def run_campaign(cfgs: Iterable[RunConfig], *, out_dir, root=None, checkpoints=N
     """Plan the runs, then execute those not complete; return a summary row per run (skipped ones included).
 
     Raises before anything runs: a bad executor or worker count, a record of another configuration (unless
-    ``force``), an out_dir that is a file or not writable.
+    ``force``), an out_dir that is a file or not writable, too little free disk for the runs to do.
     """
     check_choice(executor, "executor", EXECUTORS)
     shares = cpu_shares(workers) if executor == "local" else None
@@ -234,6 +235,7 @@ def run_campaign(cfgs: Iterable[RunConfig], *, out_dir, root=None, checkpoints=N
         return [_row(p, None) for p in planned]
     _check_writable(folder, "checkpoints")
     todo = [p for p in planned if p.action != "skip"]
+    _check_free_space(out_dir, folder, [p.cfg for p in todo])
     args = [(p.cfg, str(out_dir), root, str(folder), force or p.action == "rerun") for p in todo]
     start = time.perf_counter()
     if not todo:
@@ -289,11 +291,58 @@ def summary_table(rows: list[dict], elapsed: float) -> str:
     return "\n".join(lines)
 
 
+#: Disk a run's record may take (a record of 25 epochs is about 3 kB).
+RECORD_BYTES = 1 << 20
+
+
+def run_disk_bytes(cfg: RunConfig) -> int:
+    """Upper bound, in bytes, on the checkpoint disk one run holds at once.
+
+    ``KEEP`` checkpoints are kept and one more is being written: (KEEP + 1) x (4 float64 copies of the model's
+    parameters -- the weights and up to three optimiser buffers -- + 2 MiB for the epoch's data order of up to
+    100,000 images, the random states and the curves).
+    """
+    from .checkpoint import KEEP
+    from .models import build_model
+
+    n_params = sum(p.numel() for p in build_model(cfg.model).parameters())
+    return (KEEP + 1) * (4 * 8 * n_params + (2 << 20))
+
+
+def _nearest_existing(folder: pathlib.Path) -> pathlib.Path:
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def _check_free_space(out_dir: pathlib.Path, folder: pathlib.Path, cfgs: list[RunConfig]) -> None:
+    """Raise ValueError before any data is loaded when the runs to do cannot fit on the disk(s) they write to.
+
+    A full disk mid-run would leave the old files intact (every write is atomic) but lose the hours since the
+    last checkpoint; this refuses up front, with what is free and what the runs need (``run_disk_bytes`` per
+    run in the checkpoint folder, ``RECORD_BYTES`` per run in the record folder; one sum if both share a disk).
+    """
+    if not cfgs:
+        return
+    needs: dict[int, list] = {}
+    for path, name, need in ((folder, "checkpoints", sum(run_disk_bytes(c) for c in cfgs)),
+                             (out_dir, "out", RECORD_BYTES * len(cfgs))):  # fmt: skip
+        probe = _nearest_existing(path)
+        entry = needs.setdefault(os.stat(probe).st_dev, [probe, name, path, 0])
+        entry[3] += need
+    for probe, name, path, need in needs.values():
+        free = shutil.disk_usage(probe).free
+        if free < need:
+            raise ValueError(
+                f"Invalid {name} value: {path} has {free / 2**20:.0f} MiB free, and the {len(cfgs)} run(s) to do "
+                f"need up to {need / 2**20:.0f} MiB there (checkpoints and records); nothing was run. Free some "
+                f"space, or point --checkpoints ($LOSSNAV_CHECKPOINTS) or --out at a disk with room."
+            )
+
+
 def _check_writable(folder: pathlib.Path, name: str) -> None:
     """Raise ValueError unless ``folder`` is (or can be made) a writable directory: before any data is loaded."""
-    probe = folder
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
+    probe = _nearest_existing(folder)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"Invalid {name} value: {folder} is a file; expected a folder.")
     if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):

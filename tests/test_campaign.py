@@ -136,6 +136,61 @@ def test_dry_run_lists_and_writes_nothing(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == before and not (tmp_path / "ck").exists()
 
 
+def test_too_little_free_disk_is_refused_before_any_data_is_loaded(tmp_path, capsys, monkeypatch):
+    """A full disk is found before training (it would lose the hours since the last checkpoint): the CLI exits 2
+    naming the folder, what is free and what the runs need; no data is loaded, nothing written. With just
+    enough room the same campaign goes on to load its data."""
+    import collections
+
+    from functions import training
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("data loaded before the disk check")
+
+    monkeypatch.setattr(training, "load_split", no_loading)
+    cfgs = panel_configs("cnn", "cifar10", 1)
+    need = sum(CP.run_disk_bytes(c) for c in cfgs) + CP.RECORD_BYTES * len(cfgs)  # one disk here: one sum
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(CP.shutil, "disk_usage", lambda path: usage(2 * need, need + 1, need - 1))
+    argv = ["fig2f", "--dataset", "cifar10", "--seeds", "1", "--out", str(tmp_path / "runs"), "--checkpoints",
+            str(tmp_path / "ck"), "--root", str(tmp_path / "nodata")]  # fmt: skip
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2, err
+    assert f"Invalid checkpoints value: {tmp_path / 'ck'} has {(need - 1) / 2**20:.0f} MiB free" in err
+    assert f"the 3 run(s) to do need up to {need / 2**20:.0f} MiB there" in err and "nothing was run" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "nothing written"
+    monkeypatch.setattr(CP.shutil, "disk_usage", lambda path: usage(2 * need, need, need))
+    with pytest.raises(AssertionError, match="data loaded before the disk check"):
+        CP.run_campaign(cfgs, out_dir=tmp_path / "runs", checkpoints=tmp_path / "ck", root=tmp_path / "nodata")
+
+
+def test_the_disk_bound_covers_each_models_checkpoints(tmp_path):
+    """run_disk_bytes bounds (KEEP + 1) real checkpoints of the model (weights, every optimiser buffer, random
+    states, the data order of 60,000 images), and is within 3x of Adam's, so that the check stays useful."""
+    from functions import checkpoint as ckpt
+    from functions.models import build_model
+    from functions.optimisers import make_optimiser
+
+    for model_name, dataset in (("mlp", "mnist"), ("cnn", "cifar10")):
+        model = build_model(model_name).float()
+        for opt_name in ("sgd", "adam", "ballistic"):
+            cfg = RunConfig(dataset, model_name, opt_name)
+            opt = make_optimiser(opt_name, model.parameters(), lr=1e-3)
+            for p in model.parameters():
+                p.grad = torch.ones_like(p)
+            opt.step()
+            payload = {"model": model.state_dict(), "optimiser": opt.state_dict(),
+                       "perm": torch.randperm(60_000), "rng": ckpt.rng_state(torch.Generator()),
+                       "train_loss": [1.0] * 25, "test_accuracy": [0.5] * 25}  # fmt: skip
+            size = ckpt.save(tmp_path / f"{model_name}-{opt_name}", payload, epoch=0, batch=1).stat().st_size
+            bound = CP.run_disk_bytes(cfg)
+            assert (ckpt.KEEP + 1) * size <= bound, (model_name, opt_name, size)
+            if opt_name == "adam":  # the largest state (two buffers): float32 checkpoints, a float64 bound
+                assert bound <= 3 * (ckpt.KEEP + 1) * size, (model_name, size)
+
+
 @FASHION
 def test_a_small_run_never_replaces_the_protocols_record(tmp_path, capsys):
     """`fig2e --seeds 1 --epochs 1 --subset 256` writes its own names; a record of another configuration under the
