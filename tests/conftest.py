@@ -30,3 +30,39 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
         if path is not None and path.stem in {"test_campaign", "test_lab", "test_browser", "test_papermill"}:
             item.add_marker(pytest.mark.integration)
+
+
+def _tree_state(root):
+    """The working tree as git sees it: every changed or new (not ignored) path, with its size and mtime."""
+    import os
+    import subprocess
+
+    out = subprocess.run(["git", "status", "--porcelain", "-z", "--untracked-files=all"], cwd=root,
+                         capture_output=True, timeout=60)  # fmt: skip
+    if out.returncode != 0:
+        return None  # not a git checkout (tests/mutation.py's copy): nothing to compare
+    state = {}
+    for entry in filter(None, out.stdout.split(b"\0")):
+        path = os.path.join(root, os.fsdecode(entry[3:]))
+        try:
+            st = os.stat(path)
+            state[entry] = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            state[entry] = None  # deleted
+    return state
+
+
+@pytest.fixture(autouse=True)
+def _working_tree_unchanged(request):
+    """Every test leaves the working tree as it found it (``git status`` and the files it lists): a test
+    of bad input that wrote results/, records or notebooks before refusing fails here, naming the paths."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    before = _tree_state(root)
+    yield
+    if before is None:
+        return
+    after = _tree_state(root)
+    changed = sorted(k.decode(errors="replace") for k in set(before) | set(after) if before.get(k) != after.get(k))
+    assert not changed, f"{request.node.nodeid} changed the working tree: {changed}"
