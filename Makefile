@@ -40,13 +40,17 @@ lint: setup
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+# Every benchmark writes its report to results/benchmarks/; the README's performance table is then regenerated.
 benchmark: setup
 	$(PY) tests/benchmarks/bench_euler_lagrange.py
 	$(PY) tests/benchmarks/bench_least_action.py
 	$(PY) tests/benchmarks/bench_ballistic.py
 	$(PY) tests/benchmarks/bench_explorers.py
+	$(PY) tests/benchmarks/bench_cnn_throughput.py --threads 2
+	$(PY) tests/benchmarks/bench_cnn_throughput.py --threads 1
 	$(PY) tests/benchmarks/bench_path_solver.py
 	$(PY) tests/benchmarks/time_notebooks.py
+	$(PY) tests/readme_tables.py
 
 clean:
 	rm -rf $(VENV)

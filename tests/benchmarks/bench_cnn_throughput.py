@@ -17,11 +17,17 @@ Usage: ``python tests/benchmarks/bench_cnn_throughput.py [--threads N] [--steps 
 from __future__ import annotations
 
 import argparse
+import pathlib
 import statistics
+import sys
 import time
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
+
+from _report import write_report
 
 from functions.models import SmallCNN
 from functions.optimisers import Ballistic
@@ -130,7 +136,7 @@ def main(argv=None) -> None:
                 ("channels-last + foreach", {"channels_last": True, "foreach": True})]  # fmt: skip
     if args.compile:
         variants.append(("torch.compile(model)", {"compiled": True}))
-    reference = None
+    reference, numbers = None, {"sgemm_gflops": floor, "step_gflop": step_flop / 1e9, "variants": {}}
     print(f"{'variant':28s} {'s/step':>8s} {'GFLOP/s':>8s} {'of sgemm':>9s} {'s/epoch':>8s}  same bits")
     for name, kwargs in variants:
         name, t, same, params = measure(name, steps=args.steps, reference=reference, **kwargs)
@@ -138,10 +144,23 @@ def main(argv=None) -> None:
         rate = step_flop / t / 1e9
         bits = "reference" if same is None else ("yes" if same else "no")
         print(f"{name:28s} {t:8.3f} {rate:8.1f} {rate / floor:9.0%} {t * STEPS_PER_EPOCH:8.0f}  {bits}")
+        numbers["variants"][name] = {"s_per_step": t, "gflops": rate, "of_sgemm": rate / floor,
+                                     "s_per_epoch": t * STEPS_PER_EPOCH, "same_bits": same}  # fmt: skip
     te = eval_time()
     print(
         f"evaluation, 512 images: {te:.3f} s ({2 * macs * 512 / te / 1e9:.1f} GFLOP/s, {te * 20:.0f} s per test pass)"
     )
+    numbers["test_pass_s"] = te * 20
+    base, best = numbers["variants"]["baseline (train_run)"], numbers["variants"]["channels-last + foreach"]
+    threads = torch.get_num_threads()
+    write_report(f"bench_cnn_throughput_t{threads}", [
+        (f"CNN protocol (Figure 2f), one training step (batch {BATCH}, {step_flop / 1e9:.1f} GFLOP) against this "
+         f"machine's sgemm (2048³), {threads} thread{'s' if threads > 1 else ''}",
+         f"sgemm {floor:.0f} GFLOP/s; step {base['s_per_step']:.3f} s ({base['gflops']:.0f} GFLOP/s, "
+         f"**{base['of_sgemm']:.0%}**) as first written → {best['s_per_step']:.3f} s ({best['gflops']:.0f} GFLOP/s, "
+         f"**{best['of_sgemm']:.0%}**) with channels-last + foreach, as run ({base['s_per_epoch']:.0f} → "
+         f"{best['s_per_epoch']:.0f} s per epoch of steps); test pass {te * 20:.0f} s"),
+    ], numbers)  # fmt: skip
 
 
 if __name__ == "__main__":

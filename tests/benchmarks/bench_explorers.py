@@ -17,6 +17,8 @@ import numpy as np
 matplotlib.use("Agg")
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 
+from _report import write_report
+
 from functions import explore
 from functions.landscapes import DoubleWell
 
@@ -30,6 +32,7 @@ EXPLORERS = {  # the notebooks' parameter values
 
 def main() -> None:
     print("explorer redraws (update + PNG), each slider moved through 10 values:")
+    numbers = {}
     for name, make in EXPLORERS.items():
         e = make()
         base = e.initial()
@@ -42,6 +45,14 @@ def main() -> None:
             e.redraw(**base)
         print(f"  {name:28s} first {first * 1e3:5.0f} ms; median {statistics.median(times) * 1e3:5.1f} ms, "
               f"worst {max(times) * 1e3:5.1f} ms over {len(times)} redraws")  # fmt: skip
+        numbers[name.split()[0]] = {"first_ms": first * 1e3, "median_ms": statistics.median(times) * 1e3,
+                                    "worst_ms": max(times) * 1e3, "redraws": len(times)}  # fmt: skip
+    parts = "; ".join(f"{k} {v['median_ms']:.0f} / {v['worst_ms']:.0f} ms" for k, v in numbers.items())
+    firsts = [v["first_ms"] / 1e3 for v in numbers.values()]
+    write_report("bench_explorers", [
+        ("Explorer redraws (update + PNG), every slider through 10 values of its range (target ≤ 100 ms)",
+         f"median / worst: {parts} (building an explorer and its first image: {min(firsts):.2f}–{max(firsts):.2f} s)"),
+    ], numbers)  # fmt: skip
 
 
 if __name__ == "__main__":
