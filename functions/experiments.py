@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 
+from ._cli import at_least
 from .campaign import EXECUTORS, SlurmOptions, run_campaign
 from .checkpoint import checkpoint_dir
 from .data import DATASETS, DataError
@@ -39,19 +40,6 @@ __all__ = [
 OUT_DIRS = {"fig2e": "results/training", "fig2f": "results/training", "fig4e": "results/training/lr_sweep"}
 
 
-def _at_least(low: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"{value} is out of range; it must be an integer >= {low}")
-        return value
-
-    return parse
-
-
 def _device(text: str) -> str:
     try:
         return check_device(text)
@@ -73,13 +61,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("panel", choices=["fig2e", "fig2f", "fig4e"])
     p.add_argument("--dataset", default=None, choices=DATASETS,
                    help="default: the paper's (mnist for fig2e/fig4e, cifar10 for fig2f)")  # fmt: skip
-    p.add_argument("--seeds", type=_at_least(1), default=None,
+    p.add_argument("--seeds", type=at_least(1), default=None,
                    help="number of seeds, >= 1: runs seeds 0 .. seeds-1 (default 3; 2 for fig4e)")  # fmt: skip
-    p.add_argument(
-        "--epochs", type=_at_least(1), default=None, help="default: the protocol's (10 MLP, 25 CNN; fig4e 1)"
-    )
-    p.add_argument("--subset", type=_at_least(1), default=None, help="train on this many images (seeded choice)")
-    p.add_argument("--test-subset", type=_at_least(1), default=None, help="evaluate on the first N test images")
+    p.add_argument("--epochs", type=at_least(1), default=None, help="default: the protocol's (10 MLP, 25 CNN; fig4e 1)")
+    p.add_argument("--subset", type=at_least(1), default=None, help="train on this many images (seeded choice)")
+    p.add_argument("--test-subset", type=at_least(1), default=None, help="evaluate on the first N test images")
     p.add_argument("--optimisers", type=_optimisers, default=OPTIMISERS, help="comma-separated (default: all three)")
     p.add_argument("--device", type=_device, default="auto",
                    help=f"{' | '.join(DEVICES)} | cuda:N (auto: cuda > mps > cpu)")  # fmt: skip
@@ -91,11 +77,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="rerun and replace records of another configuration")
     p.add_argument("--dry-run", action="store_true", help="list what would run, resume or skip; run nothing")
     p.add_argument("--executor", choices=EXECUTORS, default="local")
-    p.add_argument("--workers", type=_at_least(1), default=1, help="local executor: parallel runs, each on its cores")
+    p.add_argument("--workers", type=at_least(1), default=1, help="local executor: parallel runs, each on its cores")
     p.add_argument("--partition", default=None, help="slurm executor: partition")
-    p.add_argument("--cpus-per-task", type=_at_least(1), default=1, help="slurm executor: cores (threads) per run")
-    p.add_argument("--gpus-per-task", type=_at_least(0), default=0, help="slurm executor: GPUs per run")
-    p.add_argument("--time", type=_at_least(1), default=60, help="slurm executor: time limit per job, minutes")
+    p.add_argument("--cpus-per-task", type=at_least(1), default=1, help="slurm executor: cores (threads) per run")
+    p.add_argument("--gpus-per-task", type=at_least(0), default=0, help="slurm executor: GPUs per run")
+    p.add_argument("--time", type=at_least(1), default=60, help="slurm executor: time limit per job, minutes")
     p.add_argument("--slurm-logs", default="checkpoints/slurm", help="slurm executor: submitit's job folder")
     return p
 

@@ -26,6 +26,7 @@ from dataclasses import asdict
 import numpy as np
 
 from ._checks import check_int, check_positive
+from ._cli import at_least, int_or_none, positive
 from ._io import read_json, write_json
 from .escape import escape_map
 from .landscapes import DoubleWell
@@ -302,35 +303,14 @@ def load_real_model_record(part: str, dim: int | None = None, lam: float | None 
     return read_json(path)
 
 
-def _components(text: str):
-    if text == "none":
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected an integer in 1 .. 784, or none (all pixels)") from None
-    if not 1 <= value <= 784:
-        raise argparse.ArgumentTypeError(f"{value}: expected an integer in 1 .. 784, or none (all pixels)")
-    return value
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or not np.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{value} is out of range; it must be a finite number > 0")
-    return value
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m functions.experiments real-model", description=__doc__.splitlines()[0])
     p.add_argument("part", choices=PARTS)
-    p.add_argument("--components", type=_components, default=50, help="PCA components (default 50: d = 510); none")
-    p.add_argument("--lam", type=_positive, default=1e-4, help="L2 weight lambda (default 1e-4)")
-    p.add_argument("--points", type=int, default=None, help="time nodes N (default 512 for e0, 256 for e1)")
-    p.add_argument("--subset", type=int, default=None, help="the first N training images (default: all 60,000)")
+    p.add_argument("--components", type=int_or_none(1, 784, "none", "all pixels"), default=50,
+                   help="PCA components (default 50: d = 510); none")  # fmt: skip
+    p.add_argument("--lam", type=positive, default=1e-4, help="L2 weight lambda (default 1e-4)")
+    p.add_argument("--points", type=at_least(8), default=None, help="time nodes N (default 512 for e0, 256 for e1)")
+    p.add_argument("--subset", type=at_least(1), default=None, help="the first N training images (default: all 60,000)")
     p.add_argument("--root", default=None, help="data folder (default: data/ or $LOSSNAV_DATA)")
     p.add_argument("--out", default=OUT_DIR, help=f"record folder (default {OUT_DIR})")
     return p
@@ -341,8 +321,6 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     if args.points is None:
         args.points = 256 if args.part == "e1" else 512
-    if args.points < 8:
-        p.exit(2, f"{p.prog}: error: --points {args.points} is out of range; it must be an integer >= 8\n")
     if args.part == "e1":
         record = e1_record(args.components, args.lam, args.points, root=args.root, subset=args.subset)
         path = write_json(record_path("e1", record["config"]["dim"], args.lam, args.out), record, digits=4, floor=0.0)

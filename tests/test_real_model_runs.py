@@ -91,7 +91,10 @@ def test_missing_record_names_the_command(tmp_path):
 @pytest.mark.parametrize(
     ("argv", "match"),
     [(["e9"], "invalid choice"), (["e0", "--components", "0"], "1 .. 784"), (["e0", "--lam", "-1"], "> 0"),
-     (["e0", "--points", "3"], ">= 8")],
+     (["e0", "--points", "3"], ">= 8"),
+     (["e0", "--subset", "0"], "argument --subset: 0 is out of range; it must be an integer >= 1"),
+     (["e1", "--components", "all"], "'all': expected an integer in 1 .. 784, or none (all pixels)"),
+     (["e0", "--lam", "inf"], "inf is out of range; it must be a finite number > 0")],
 )  # fmt: skip
 def test_bad_arguments_are_refused_before_any_work(monkeypatch, capsys, argv, match):
     monkeypatch.setattr(R, "mnist_logistic", lambda *a, **k: pytest.fail("loaded data despite a bad argument"))
