@@ -28,7 +28,7 @@ from .newton_krylov import solve_path
 from .objective import Problem
 from .paths import time_grid
 
-__all__ = ["E0_CRITERIA", "E0Case", "e0_case", "horizon_grid", "rates"]
+__all__ = ["E0_CRITERIA", "E0Case", "e0_case", "horizon_grid", "rates", "relative_l2"]
 
 #: The criteria of E0, stated before any run.
 E0_CRITERIA = {"rel_L2": 1e-4, "J_refine": 1e-4, "residual": 1e-6}
@@ -71,6 +71,14 @@ def horizon_grid(r, n_points: int) -> tuple[float, np.ndarray]:
     return T, time_grid(T, n_points, "geometric", first=first)
 
 
+def relative_l2(t, a, b, ref) -> float:
+    """sqrt(int |a - b|^2 dt / int |ref|^2 dt), each integral by the trapezoid rule on the nodes ``t``
+    (a, b, ref: one row per node)."""
+    D = np.diff(t)
+    w = np.append(D, 0.0) / 2 + np.append(0.0, D) / 2
+    return float(np.sqrt(w @ np.sum((np.asarray(a) - b) ** 2, 1) / (w @ np.sum(np.asarray(ref) ** 2, 1))))
+
+
 def e0_case(H, theta_star, theta0, gamma: float, *, eig=None, curvature=None, n_points: int = 512,
             eta: float = 1.0, k: float = 1.0) -> E0Case:  # fmt: skip
     """Solve the quadratic model of ``H`` at one gamma with N and 2N points and measure E0 (module docstring).
@@ -97,9 +105,7 @@ def e0_case(H, theta_star, theta0, gamma: float, *, eig=None, curvature=None, n_
     t = path.t
     err = path.theta - exact(t)
     ref = exact(t) - theta_star
-    D = np.diff(t)
-    w = np.append(D, 0.0) / 2 + np.append(0.0, D) / 2  # trapezoid in time
-    rel_L2 = float(np.sqrt(w @ np.sum(err**2, 1) / (w @ np.sum(ref**2, 1))))
+    rel_L2 = relative_l2(t, path.theta, exact(t), ref)
     J_path = path_J(H, theta_star, t, path.theta, gamma, eta, k)
     return E0Case(
         gamma=gamma,

@@ -11,10 +11,11 @@ from functions.errors import ConvergenceError
 from functions.geometry import DecayDrift
 from functions.landscapes import DoubleWell, Quadratic, QuadraticModel
 from functions.least_action import minimise_action
-from functions.lq import free_end_lq, path_J
+from functions.lq import free_end_lq, path_J, rates
 from functions.newton_krylov import costate_residual, discrete_J, exponential_weights, solve_path
 from functions.objective import Problem, discrete_action
 from functions.paths import time_grid
+from functions.solver_checks import relative_l2
 
 
 def _spd(rng, d, low=1e-3, high=1.0):
@@ -24,14 +25,7 @@ def _spd(rng, d, low=1e-3, high=1.0):
 
 
 def _rates(H, gamma):
-    h = np.linalg.eigvalsh(H)
-    return h / (np.sqrt(gamma**2 / 4 + h) + gamma / 2)
-
-
-def _rel_l2(t, a, b, ref):
-    D = np.diff(t)
-    w = np.append(D, 0) / 2 + np.append(0, D) / 2
-    return float(np.sqrt(w @ np.sum((a - b) ** 2, 1) / (w @ np.sum(ref**2, 1))))
+    return rates(np.linalg.eigvalsh(H), gamma)
 
 
 @pytest.mark.parametrize("x", [0.0, 1e-9, 1e-4, 0.05, 0.0999, 0.1, 0.1001, 0.7, 5.0, 80.0, 1e4])
@@ -76,7 +70,7 @@ def test_free_end_matches_the_exact_lq_optimum_at_d_1000(model, gamma):
     assert krylov.info.n_inner > krylov.info.n_iter  # GMRES did work
     np.testing.assert_allclose(krylov.theta, direct.theta, atol=1e-6 * np.abs(theta_star).max())
     exact = free_end_lq(None, theta_star, theta0, T, gamma, eig=eig)
-    assert _rel_l2(t, direct.theta, exact(t), exact(t) - theta_star) < 1e-3
+    assert relative_l2(t, direct.theta, exact(t), exact(t) - theta_star) < 1e-3
     gap = path_J(H, theta_star, t, direct.theta, gamma) - exact.J
     assert 0 <= gap < 1e-3 * exact.J
     assert abs(direct.J - exact.J) < 1e-3 * exact.J
