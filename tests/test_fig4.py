@@ -70,6 +70,15 @@ def test_lr_sensitivity_matches_results():
     assert_close_tree(rounded(fig4.lr_summary(sweep)), N["lr_sensitivity"], rtol=1e-5, atol=1e-8)
 
 
+def test_panel_e_title_names_the_sweep_it_draws(tmp_path):
+    """The title says the dataset, epochs and seeds of the records loaded; records of another sweep are refused,
+    so a title and its curves cannot disagree."""
+    assert fig4.sweep_title("fashion-mnist", 1, 2) == "Fashion-MNIST MLP, 1 epoch, 2 seeds"
+    assert fig4.sweep_title("mnist", 3, 1) == "MNIST MLP, 3 epochs, 1 seed"
+    with pytest.raises(FileNotFoundError, match="sweep that is cached"):
+        fig4.load_lr_sweep(ROOT / P["lr_sweep_dir"], P["sweep_dataset"], P["sweep_seeds"], P["sweep_epochs"] + 1)
+
+
 def test_resets():
     out = tasks.compare_resets(P["cs"], np.asarray(P["rho_grid"]))
     np.testing.assert_allclose(out["measured_fraction"], 1 - np.asarray(P["cs"]), atol=0.02)
