@@ -5,7 +5,8 @@ README is typed by hand.
 A report holds the rows the benchmark puts in the table (``what`` it measured, on which alternatives, and
 what it ``measured``, formatted from its numbers when it ran), the raw numbers themselves (seconds, ratios,
 rates; 4 significant digits, as timings do not repeat better), and the conditions: the machine (CPU model,
-cores, torch threads), the 1-minute load average when it started (is the machine idle?), the torch version,
+cores, torch threads), how many cores other programs kept busy in the half second before it started (is the
+machine idle? The load average would count the previous benchmark of ``make benchmark``), the torch version,
 the date and the commit measured. ``make benchmark`` rewrites every report; ``make figures`` never does.
 """
 
@@ -17,6 +18,7 @@ import pathlib
 import platform
 import subprocess
 import sys
+import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -26,7 +28,27 @@ from functions.results_io import write_json  # noqa: E402
 #: The folder of the reports.
 REPORTS = ROOT / "results" / "benchmarks"
 
-_LOAD_AT_START = os.getloadavg()[0]
+
+def busy_cores(seconds: float = 0.5) -> float:
+    """Cores kept busy (user, system, interrupts, time stolen by the host) over ``seconds``, from /proc/stat;
+    the 1-minute load average where /proc/stat is not readable."""
+
+    def sample():
+        # user nice system idle iowait irq softirq steal (guest time is already counted in user and nice)
+        fields = [int(x) for x in pathlib.Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+        return sum(fields), fields[3] + fields[4]  # total, idle + iowait
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return os.getloadavg()[0]
+    total = max(total1 - total0, 1)
+    return (os.cpu_count() or 1) * (total - (idle1 - idle0)) / total
+
+
+_BUSY_AT_START = busy_cores()
 
 
 def _cpu_model() -> str:
@@ -41,8 +63,9 @@ def _cpu_model() -> str:
 
 def _commit() -> str:
     out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
-                           text=True).stdout.strip()  # fmt: skip
+    # the code measured: the library and the benchmarks (an edited README or test does not change a timing)
+    status = ["git", "status", "--porcelain", "--untracked-files=no", "--", "functions", "tests/benchmarks"]
+    dirty = subprocess.run(status, cwd=ROOT, capture_output=True, text=True).stdout.strip()
     return (out.stdout.strip() or "unknown") + (" + local changes" if dirty else "")
 
 
@@ -54,7 +77,7 @@ def conditions() -> dict:
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
-        "load_at_start": round(_LOAD_AT_START, 2),
+        "busy_cores_at_start": round(_BUSY_AT_START, 2),
         "torch": torch.__version__,
         "date": datetime.datetime.now(datetime.UTC).date().isoformat(),
         "commit": _commit(),
