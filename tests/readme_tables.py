@@ -5,7 +5,9 @@ here from the files it reports, never typed by hand:
 
 - ``training``: Figure 2e-f's final test accuracy and train losses (ours, mean ± sd over seeds, and the
   published value at the same epoch) and the two claims, from results/fig2.json;
-- ``training-provenance``: where and how long the runs ran, from the records in results/training/.
+- ``training-provenance``: where and how long the runs ran, from the records in results/training/;
+- ``performance``: the benchmark reports in results/benchmarks/ (written by ``make benchmark``, see
+  tests/benchmarks/_report.py) and the timings stored in the cached training and real-model records.
 
 Usage: ``python tests/readme_tables.py`` rewrites README.md; ``--check`` exits 1 (and names the table) when
 README.md is not what the results give.
@@ -82,9 +84,74 @@ def provenance_table(fig2: dict) -> str:
     return "\n".join(lines)
 
 
+#: The benchmark reports of the performance table, in its order (``make benchmark`` writes each one).
+BENCHMARKS = ("bench_euler_lagrange", "bench_explorers", "time_notebooks", "bench_least_action", "bench_ballistic_cpu",
+              "bench_cnn_throughput_t2", "bench_cnn_throughput_t1", "bench_path_solver")  # fmt: skip
+
+
+def _conditions(c: dict) -> str:
+    busy = c["busy_cores_at_start"]
+    load = "idle" if busy < 0.2 else f"{busy:.1f} of {c['cores']} cores busy at start"
+    threads = f"{c['torch_threads']} torch thread{'s' if c['torch_threads'] > 1 else ''}"
+    return f"{threads}, {load}, {c['date']}, {c['commit']}"
+
+
+def benchmark_rows(reports_dir) -> list[tuple[str, str]]:
+    """One row per measurement of every report in ``BENCHMARKS``, with its script and the conditions it ran in."""
+    rows = []
+    for name in BENCHMARKS:
+        path = pathlib.Path(reports_dir) / f"{name}.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found: run `make benchmark` (it writes every report).")
+        report = json.loads(path.read_text())
+        script = f"`{report['benchmark'].rsplit('_t', 1)[0].removesuffix('_cpu')}.py`"
+        for row in report["rows"]:
+            rows.append((f"{row['what']} ({script}; {_conditions(report['conditions'])})", row["measured"]))
+    return rows
+
+
+def record_rows(results) -> list[tuple[str, str]]:
+    """Rows read from the cached records: the CNN epoch as the campaign ran it, the real-model solves, GPUs."""
+    results = pathlib.Path(results)
+    rows = []
+    training = sorted((results / "training").glob("*.json"))
+    cnn = [json.loads(f.read_text()) for f in training if "_cnn_" in f.name]
+    per_run = "; ".join(f"{r['optimiser']} ({len(r['epochs'])} epochs, {r['device']}, {r['threads']} "
+                        f"thread{'s' if r['threads'] > 1 else ''}, {r['memory_format'].replace('_', '-')}): "
+                        f"{r['wall_time_s'] / len(r['epochs']):.0f} s" for r in cnn)  # fmt: skip
+    rows.append(("CNN protocol (Figure 2f), one epoch as the campaign ran it (391 steps + the test pass), from "
+                 "the records' wall times (the other core often busy)", f"{per_run} per epoch"))  # fmt: skip
+    e0 = json.loads((results / "real_model" / "e0_d510_lam0.0001.json").read_text())
+    secs = [c["seconds"] for c in e0["cases"]]
+    rows.append((f"Real model E0 (d = {e0['config']['dim']}): one γ solved on {e0['config']['n_points']} and "
+                 f"{2 * e0['config']['n_points']} geometric nodes by Newton–Krylov, eigenpairs of H as preconditioner "
+                 f"(`real-model e0`, record `results/real_model/e0_d510_lam0.0001.json`)",
+                 f"{min(secs):.1f}–{max(secs):.1f} s per γ; θ* {e0['timing_s']['minimum']:.0f} s, H and its "
+                 f"eigenpairs {e0['timing_s']['hessian_and_eigh']:.0f} s"))  # fmt: skip
+    e1 = json.loads((results / "real_model" / "e1_d510_lam0.0001.json").read_text())
+    n_solves = len(e1["cases"]) + len(e1["refined"])
+    rows.append((f"Real model E1 (d = {e1['config']['dim']}, the real loss on {e1['config']['subset'] or 60000:,} "
+                 f"images): {n_solves} free-end solves (`real-model e1`)",
+                 f"{e1['timing_s']['total'] / 60:.0f} min in all"))  # fmt: skip
+    records = [json.loads(f.read_text()) for f in training + sorted((results / "training" / "lr_sweep").glob("*.json"))]
+    gpu = [r for r in records if r["device"].startswith("cuda")]
+    none = "" if gpu else ": none measured (no GPU was lent to the sessions that made the runs)"
+    rows.append(("CUDA timings", f"{len(gpu)} of the {len(records)} training records ran on a GPU{none}"))
+    return rows
+
+
+def performance_table(results=None) -> str:
+    results = pathlib.Path(results or ROOT / "results")
+    lines = ["| what | measured |", "| --- | --- |"]
+    lines += [f"| {what} | {measured} |" for what, measured in benchmark_rows(results / "benchmarks")]
+    lines += [f"| {what} | {measured} |" for what, measured in record_rows(results)]
+    return "\n".join(lines)
+
+
 def tables() -> dict[str, str]:
     fig2 = json.loads((ROOT / "results" / "fig2.json").read_text())
-    return {"training": training_table(fig2), "training-provenance": provenance_table(fig2)}
+    return {"training": training_table(fig2), "training-provenance": provenance_table(fig2),
+            "performance": performance_table()}  # fmt: skip
 
 
 def render(readme: str, generated: dict[str, str]) -> str:
