@@ -49,6 +49,9 @@ __all__ = [
     "e1_headline",
     "e1_panels",
     "e1_report",
+    "e2_headline",
+    "e2_panels",
+    "e2_report",
     "load_runs",
     "measured_rate_ratio",
     "measured_rate_ratios",
@@ -629,3 +632,84 @@ def e1_panels(record: dict) -> dict[str, Panel]:
         right.set_title("(extension, not in the paper)", fontsize=8)
 
     return {"g": Panel(draw, cols=2, size=(7.0, 3.0))}
+
+
+# --- Beyond the paper (E2): the gradient-descent limit on a real model -------------------------------------------
+
+
+def e2_headline(record: dict) -> dict:
+    """E2's numbers from its cached record (``real_model_runs``): per gamma (and its multiple m of
+    sqrt(eta k Lambda)) the gaps of gradient flow and of the modified flow to the optimal path, the solver's floor
+    and the costate residual; the fitted slopes, how many gammas each used, and which criteria held."""
+    cfg, s = record["config"], record["summary"]
+    cases = record["cases"]
+    return {
+        "dim": cfg["dim"],
+        "lam": cfg["lam"],
+        "n_points": cfg["n_points"],
+        "Lambda": record["model"]["Lambda"],
+        "criteria": record["criteria"],
+        "multiple": list(cfg["multiples"]),
+        "gamma": [c["gamma"] for c in cases],
+        "gap_gf": [c["gap_gf"] for c in cases],
+        "gap_modified": [c["gap_modified"] for c in cases],
+        "floor": [c["floor"] for c in cases],
+        "residual_max": max(c["residual"] for c in cases),
+        "gf_slope": s["gf_slope"],
+        "modified_slope": s["modified_slope"],
+        "n_fit": s["n_fit"],
+        "n_measurable": s["n_measurable"],
+        "holds": s["holds"],
+    }
+
+
+def e2_report(numbers: dict) -> str:
+    """The printed lines of E2."""
+    c = numbers["criteria"]
+    lines = [
+        f"E2 (MNIST logistic regression, d = {numbers['dim']}, lambda = {numbers['lam']:g}, from theta0 = 0; "
+        f"Lambda = {numbers['Lambda']:.3f}): max_t |theta_opt - theta_flow| / |theta0 - theta*|",
+    ]
+    for i, g in enumerate(numbers["gamma"]):
+        lines.append(f"  gamma = {g:<6.3g} ({numbers['multiple'][i]:g} sqrt(eta k Lambda)): gradient flow "
+                     f"{numbers['gap_gf'][i]:.2e}, modified loss {numbers['gap_modified'][i]:.2e}, "
+                     f"solver floor {numbers['floor'][i]:.1e}")  # fmt: skip
+    mod = numbers["modified_slope"]
+    h = numbers["holds"]
+    lines += [
+        f"slope of gradient flow's gap over m >= {c['fit_from']:g}: {numbers['gf_slope']:.2f} (criterion "
+        f"{c['gf_slope']:g} +- {c['slope_tol']:g}): {'holds' if h['gf_slope'] else 'does not hold'}",
+        f"modified flow below gradient flow at every gamma: {'holds' if h['modified_below'] else 'does not hold'}",
+        "slope of the modified flow's gap over the gammas where it is >= "
+        f"{c['floor_factor']:g} x the floor ({numbers['n_measurable']}): "
+        + (f"{mod:.2f}" if mod is not None else "not measured")
+        + f" (criterion <= {c['mod_slope_max']:g}): {'holds' if h['modified_slope'] else 'does not hold'}",
+        f"largest costate residual {numbers['residual_max']:.1e} (<= {c['residual']:g}): "
+        f"{'holds' if h['residual'] else 'does not hold'}",
+    ]
+    return "\n".join(lines)
+
+
+def e2_panels(record: dict) -> dict[str, Panel]:
+    """Panel h (this repository's extension): the gap between the optimal path and gradient flow (at rate
+    eta k / gamma) and the flow on the modified loss, against gamma in units of sqrt(eta k Lambda), with the
+    slopes -2 and -4 through the first fitted point and the solver's floor."""
+    n = e2_headline(record)
+    m = np.asarray(n["multiple"])
+    gf, mod, floor = (np.asarray(n[key]) for key in ("gap_gf", "gap_modified", "floor"))
+    i0 = int(np.argmax(m >= n["criteria"]["fit_from"]))
+
+    def draw(axes):
+        (ax,) = axes
+        ax.loglog(m, gf, "o", color="black", ms=4, label="gradient flow")
+        ax.loglog(m, mod, "s", color="#e67e22", ms=4, label=r"modified loss $L - \frac{\eta k}{2\gamma^2}|\nabla L|^2$")
+        ax.loglog(m, floor, "x", color="grey", ms=4, label="solver floor ($N$ vs $2N$)")
+        grid = np.geomspace(m.min(), m.max(), 50)
+        ax.loglog(grid, gf[i0] * (grid / m[i0]) ** -2.0, "--", lw=0.8, color="black", label=r"$\propto \gamma^{-2}$")
+        ax.loglog(grid, mod[i0] * (grid / m[i0]) ** -4.0, ":", lw=0.8, color="#e67e22", label=r"$\propto \gamma^{-4}$")
+        ax.set_xlabel(r"$\gamma / \sqrt{\eta k \Lambda}$")
+        ax.set_ylabel(r"$\max_t |\theta^*(t) - \theta_{\rm flow}(t)| \,/\, |\theta_0 - \theta^*|$")
+        ax.legend(fontsize=6, frameon=False)
+        ax.set_title("(extension, not in the paper)", fontsize=8)
+
+    return {"h": Panel(draw, size=(3.6, 3.0))}

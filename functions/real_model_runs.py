@@ -10,6 +10,9 @@ Parts (the real-model test, beyond the paper; see ``solver_checks`` for E0's cri
   e1   the curvature law on the real spectrum (Figure 2d): each eigen-mode's late-time rate along the optimal path
        of the real loss, from theta0 = 0 and from theta* + delta, against r(h), and the log-log slope of the
        fitted rates against h, over gamma (``mode_rates``).
+  e2   the gradient-descent limit (Section 3): the optimal path of the real loss against gradient flow at rate
+       eta k / gamma and against gradient flow on the modified loss L - (eta k / 2 gamma^2)|grad L|^2
+       (``gd_limit``), for gamma from 2 to 16 sqrt(eta k Lambda), Lambda the largest curvature along the path.
   e5   Figure 1 with a free end: where the optimal path from each start in the local basin of the double well
        ends, over a grid of gamma (``escape``); the published panel pins the end at the global minimum.
 """
@@ -29,6 +32,7 @@ from ._checks import check_int, check_positive
 from ._cli import at_least, int_or_none, positive
 from ._io import read_json, write_json
 from .escape import escape_map
+from .gd_limit import gradient_flow, modified_coefficient
 from .landscapes import DoubleWell
 from .lq import free_end_lq, rates
 from .mode_rates import FIT_WINDOW, MAX_MISFIT, PEAK_FLOOR, fit_mode_rates, loglog_slope
@@ -37,11 +41,12 @@ from .objective import Problem
 from .real_model import mnist_logistic
 from .solver_checks import DECAY, E0_CRITERIA, e0_case, horizon_grid
 
-__all__ = ["E1_CONFIG", "E1_CRITERIA", "E5_CONFIG", "OUT_DIR", "PARTS", "e0_record", "e1_case", "e1_record",
-           "e5_record", "load_real_model_record", "main", "record_path"]  # fmt: skip
+__all__ = ["E1_CONFIG", "E1_CRITERIA", "E2_CONFIG", "E2_CRITERIA", "E5_CONFIG", "OUT_DIR", "PARTS", "e0_record",
+           "e1_case", "e1_record", "e2_case", "e2_record", "e2_summary", "e5_record", "load_real_model_record",
+           "main", "record_path", "refine_grid"]  # fmt: skip
 
 OUT_DIR = "results/real_model"
-PARTS = ("e0", "e1", "e5")
+PARTS = ("e0", "e1", "e2", "e5")
 
 #: E5's grid: starts in the local basin of Figure 1b's double well, gammas, the horizon and its time points.
 E5_CONFIG = {
@@ -66,6 +71,20 @@ E1_CONFIG = {"gamma_min": 1e-3, "gamma_max": 30.0, "n_gammas": 7, "delta_scale":
 #: log-log slope and the slope of r(h) over the same modes, the decades of curvature the fitted modes span, and
 #: (over gamma) the slope at the smallest and the largest gamma against the limits 1/2 and 1.
 E1_CRITERIA = {"rate_median_rel": 0.02, "slope_gap": 0.02, "min_decades": 2.0, "limit_gap": 0.05}
+
+#: E2's gammas, as multiples m of sqrt(eta k Lambda) with Lambda the largest curvature along the path (the larger of
+#: lambda_max(H) at theta0 and at theta*: gamma^2 >> eta k lambda_max is the limit's condition), and its start.
+E2_CONFIG = {"multiples": [2.0, 3.0, 4.0, 5.5, 8.0, 11.0, 16.0], "start": "zero", "eta": 1.0, "k": 1.0}
+
+#: E2's criteria, fixed before the recorded run. The gap of a flow is max_t |theta_opt(t) - theta_flow(t)| /
+#: |theta0 - theta*| on the fine grid; the solver's floor is the fine path's error estimated from the coarse one
+#: (the rule is second order: max_t |theta_N - theta_2N| / 3 on the coarse nodes, relative to |theta0 - theta*|).
+#: Over the gammas with m >= fit_from: the log-log slope of gradient flow's gap within slope_tol of -2; the
+#: modified flow's gap below gradient flow's at every gamma, and its slope <= mod_slope_max over the gammas where
+#: its gap is at least floor_factor times the floor (at least min_points of them: else it is not measured, which
+#: counts as not holding); every costate residual <= residual.
+E2_CRITERIA = {"fit_from": 3.0, "gf_slope": -2.0, "slope_tol": 0.2, "mod_slope_max": -3.5, "floor_factor": 10.0,
+               "min_points": 3, "residual": 1e-6}  # fmt: skip
 
 #: gamma from 0.01 to 100 sqrt(eta k lambda_max), log-spaced, this many values.
 N_GAMMAS = 7
@@ -291,6 +310,130 @@ def e1_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 
     }
 
 
+def refine_grid(t) -> np.ndarray:
+    """The grid ``t`` with every step halved (2N - 1 nodes; the old nodes are the even ones)."""
+    t = np.asarray(t, dtype=np.float64)
+    out = np.empty(2 * t.size - 1)
+    out[0::2], out[1::2] = t, (t[:-1] + t[1:]) / 2
+    return out
+
+
+def _largest_curvature(model, theta) -> float:
+    return float(np.linalg.eigvalsh(model.hessian(theta, max_dim=8000))[-1])
+
+
+def e2_case(model, theta_star, eig, gamma: float, *, n_points: int, config: dict = E2_CONFIG) -> dict:
+    """The optimal path of the real loss at one gamma against its gradient-descent limit and its correction.
+
+    Solved on E0's grid of ``n_points`` nodes (``solver_checks.horizon_grid``) and on that grid with every step
+    halved; the fine path is the reference, and its error is estimated from the coarse one (the solver's floor).
+    Gradient flow (lr = eta k / gamma) and the modified flow (correction eta k / gamma^2) are integrated on the
+    fine grid (``gd_limit.gradient_flow``, BDF, rtol 1e-8), and gradient flow is the solver's first guess.
+    """
+    h, _ = eig
+    eta, k = config["eta"], config["k"]
+    T, t = horizon_grid(rates(h, gamma, eta, k), n_points)
+    fine = refine_grid(t)
+    theta0 = _start(config["start"], theta_star, config)
+    clock = time.perf_counter()
+    flows = {
+        "gf": gradient_flow(model, theta0, fine, eta * k / gamma),
+        "modified": gradient_flow(model, theta0, fine, eta * k / gamma, correction=modified_coefficient(gamma, eta, k)),
+    }
+    t_flows = time.perf_counter() - clock
+    problem = Problem(model, gamma=gamma, eta=eta, k=k)
+    coarse = solve_path(problem, theta0, T, t=t, curvature=eig, guess=flows["gf"][0::2])
+    guess = np.empty_like(flows["gf"])
+    guess[0::2], guess[1::2] = coarse.theta, (coarse.theta[:-1] + coarse.theta[1:]) / 2
+    path = solve_path(problem, theta0, T, t=fine, curvature=eig, guess=guess)
+    scale = float(np.linalg.norm(theta0 - theta_star))
+    row = {"gamma": float(gamma), "T": float(T), "n_points": n_points, "n_fine": int(fine.size)}
+    for name, flow in flows.items():
+        dist = np.linalg.norm(path.theta - flow, axis=1) / scale
+        row[f"gap_{name}"] = float(dist.max())
+        row[f"t_gap_{name}"] = float(fine[np.argmax(dist)])
+    # The rule is second order: theta_2N - theta_exact ~ (theta_N - theta_2N) / 3 (Richardson).
+    row["floor"] = float(np.max(np.linalg.norm(coarse.theta - path.theta[0::2], axis=1)) / (3 * scale))
+    row["newton"] = coarse.info.n_iter + path.info.n_iter
+    row["krylov"] = coarse.info.n_inner + path.info.n_inner
+    row["residual"] = max(coarse.info.residual, path.info.residual)
+    row["seconds"] = {"flows": t_flows, "solves": time.perf_counter() - clock - t_flows}
+    return row
+
+
+def _slope(gammas, gaps) -> float | None:
+    return float(np.polyfit(np.log(gammas), np.log(gaps), 1)[0]) if len(gammas) >= 2 else None
+
+
+def e2_summary(cases: list[dict], multiples, criteria: dict = E2_CRITERIA) -> dict:
+    """E2's slopes and criteria from its cases (one per multiple m of sqrt(eta k Lambda)); see ``E2_CRITERIA``."""
+    m = np.asarray(multiples, dtype=np.float64)
+    g = np.array([c["gamma"] for c in cases])
+    gf, mod, floor = (np.array([c[key] for c in cases]) for key in ("gap_gf", "gap_modified", "floor"))
+    fit = m >= criteria["fit_from"]
+    measurable = fit & (mod >= criteria["floor_factor"] * floor)
+    gf_slope = _slope(g[fit], gf[fit])
+    mod_slope = _slope(g[measurable], mod[measurable]) if measurable.sum() >= criteria["min_points"] else None
+    holds = {
+        "gf_slope": gf_slope is not None and abs(gf_slope - criteria["gf_slope"]) <= criteria["slope_tol"],
+        "modified_below": bool(np.all(mod < gf)),
+        "modified_slope": mod_slope is not None and mod_slope <= criteria["mod_slope_max"],
+        "residual": bool(max(c["residual"] for c in cases) <= criteria["residual"]),
+    }
+    return {"gf_slope": gf_slope, "modified_slope": mod_slope, "n_fit": int(fit.sum()),
+            "n_measurable": int(measurable.sum()), "ratio": (gf / mod).tolist(), "holds": holds}  # fmt: skip
+
+
+def e2_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 512, root=None,
+              subset: int | None = None, config: dict = E2_CONFIG) -> dict:  # fmt: skip
+    """Run E2 over ``config``'s multiples of sqrt(eta k Lambda) and return its record."""
+    start = time.perf_counter()
+    n_components, lam, n_points = _checked(n_components, lam, n_points)
+    model, theta_star, newton, _, eig, _, _ = _model_at_minimum(n_components, lam, root, subset)
+    theta0 = _start(config["start"], theta_star, config)
+    lam_start, lam_star = _largest_curvature(model, theta0), float(eig[0][-1])
+    Lam = max(lam_start, lam_star)
+    unit = np.sqrt(config["eta"] * config["k"] * Lam)
+    cases = []
+    for m in config["multiples"]:
+        cases.append(e2_case(model, theta_star, eig, m * unit, n_points=n_points, config=config))
+        c = cases[-1]
+        seconds = sum(c["seconds"].values())
+        print(f"  e2 gamma {c['gamma']:.3g} ({m:g} sqrt(eta k Lambda)): gap gf {c['gap_gf']:.2e}, modified "
+              f"{c['gap_modified']:.2e}, floor {c['floor']:.1e}, {seconds:.0f} s", flush=True)  # fmt: skip
+    return {
+        "part": "e2",
+        "description": "Real-model test E2 (beyond the paper; Section 3's gradient-descent limit): the free-end "
+        "optimal path of L2-regularised logistic regression on MNIST (the real loss, Newton-Krylov, second-order "
+        "rule, the grid with every step halved) against gradient flow at rate eta k / gamma and against gradient "
+        "flow on the modified loss L - (eta k / 2 gamma^2)|grad L|^2, from theta0; the gaps max_t |theta_opt - "
+        "theta_flow| / |theta0 - theta*| against gamma, and the solver's floor (coarse vs fine grid).",
+        "config": {
+            **dict(config),
+            "n_components": n_components,
+            "dim": model.dim,
+            "lam": lam,
+            "n_points": n_points,
+            "subset": subset,
+            "decay": DECAY,
+            "flow_rtol": 1e-8,
+        },
+        "criteria": E2_CRITERIA,
+        "model": {
+            "newton_steps": newton,
+            "grad_max": float(np.max(np.abs(model.grad(theta_star)))),
+            "lambda_max_start": lam_start,
+            "lambda_max_star": lam_star,
+            "Lambda": Lam,
+            "distance": float(np.linalg.norm(theta0 - theta_star)),
+        },
+        "cases": cases,
+        "summary": e2_summary(cases, config["multiples"]),
+        "timing_s": {"total": time.perf_counter() - start},
+        "machine": _machine(),
+    }
+
+
 def load_real_model_record(part: str, dim: int | None = None, lam: float | None = None, out_dir=OUT_DIR) -> dict:
     """The cached record, or a clear error naming the command that makes it."""
     path = record_path(part, dim, lam, out_dir)
@@ -309,7 +452,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--components", type=int_or_none(1, 784, "none", "all pixels"), default=50,
                    help="PCA components (default 50: d = 510); none")  # fmt: skip
     p.add_argument("--lam", type=positive, default=1e-4, help="L2 weight lambda (default 1e-4)")
-    p.add_argument("--points", type=at_least(8), default=None, help="time nodes N (default 512 for e0, 256 for e1)")
+    p.add_argument(
+        "--points", type=at_least(8), default=None, help="time nodes N (default 512 for e0, 256 for e1 and e2)"
+    )
     p.add_argument("--subset", type=at_least(1), default=None, help="the first N training images (default: all 60,000)")
     p.add_argument("--root", default=None, help="data folder (default: data/ or $LOSSNAV_DATA)")
     p.add_argument("--out", default=OUT_DIR, help=f"record folder (default {OUT_DIR})")
@@ -327,6 +472,13 @@ def main(argv=None) -> None:
         held = {c["start"]: all(all(d["holds"].values()) for d in record["cases"] if d["start"] == c["start"])
                 for c in record["cases"]}  # fmt: skip
         print(f"wrote {path}: criteria hold at every gamma from {held}; limits hold: {record['limits']['holds']}")
+        return
+    if args.part == "e2":
+        record = e2_record(args.components, args.lam, args.points, root=args.root, subset=args.subset)
+        path = write_json(record_path("e2", record["config"]["dim"], args.lam, args.out), record, digits=4, floor=0.0)
+        s = record["summary"]
+        print(f"wrote {path}: slope of gradient flow's gap {s['gf_slope']:.3f}, of the modified flow's "
+              f"{s['modified_slope']}; criteria: {s['holds']}")  # fmt: skip
         return
     if args.part == "e5":
         record = e5_record()

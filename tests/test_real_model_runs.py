@@ -101,3 +101,79 @@ def test_bad_arguments_are_refused_before_any_work(monkeypatch, capsys, argv, ma
     with pytest.raises(SystemExit):
         experiments_main(["real-model", *argv])
     assert match in capsys.readouterr().err
+
+
+def test_refine_grid_halves_every_step_and_keeps_the_nodes():
+    t = np.array([0.0, 1.0, 3.0, 7.0])
+    np.testing.assert_array_equal(R.refine_grid(t), [0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 7.0])
+
+
+def test_e2_case_on_a_quadratic_model_measures_the_gaps_to_the_exact_optimum():
+    """On a quadratic model the optimal path is known (``lq.free_end_lq``): the gaps e2_case reports equal the gaps
+    of its flows to the exact path within its own floor, and the floor bounds the fine path's true error."""
+    from functions.gd_limit import gradient_flow, modified_coefficient
+    from functions.landscapes import QuadraticModel
+    from functions.lq import free_end_lq
+
+    rng = np.random.default_rng(3)
+    Q, _ = np.linalg.qr(rng.standard_normal((6, 6)))
+    h = np.geomspace(1e-2, 1.0, 6)
+    H = (Q * h) @ Q.T
+    H = (H + H.T) / 2
+    star = rng.standard_normal(6)
+    config = {**R.E2_CONFIG, "eta": 0.5, "k": 2.0}
+    gamma = 3.0
+    row = R.e2_case(QuadraticModel(H, star), star, (h, Q), gamma, n_points=96, config=config)
+    T, t = R.horizon_grid(R.rates(h, gamma, 0.5, 2.0), 96)
+    fine = R.refine_grid(t)
+    exact = free_end_lq(H, star, np.zeros(6), T, gamma, 0.5, 2.0)(fine)
+    scale = np.linalg.norm(star)
+    for name, c in (("gf", 0.0), ("modified", modified_coefficient(gamma, 0.5, 2.0))):
+        flow = gradient_flow(QuadraticModel(H, star), np.zeros(6), fine, 1.0 / gamma, correction=c)
+        true_gap = np.max(np.linalg.norm(exact - flow, axis=1)) / scale
+        assert row[f"gap_{name}"] == pytest.approx(true_gap, abs=2 * row["floor"])
+    assert row["gap_modified"] < row["gap_gf"] / 3
+    assert 0 < row["floor"] < 1e-3
+    assert row["T"] == pytest.approx(T) and row["n_fine"] == 191 and row["residual"] <= 1e-6
+
+
+def test_e2_summary_fits_the_slopes_and_counts_only_gaps_above_the_floor():
+    m = np.array([2.0, 3.0, 4.0, 6.0, 8.0])
+    g = 0.5 * m
+    cases = [{"gamma": gi, "gap_gf": 0.1 * gi**-2.0, "gap_modified": 0.05 * gi**-4.0, "floor": 3e-5,
+              "residual": 1e-9} for gi in g]  # fmt: skip
+    s = R.e2_summary(cases, m)
+    assert s["gf_slope"] == pytest.approx(-2.0) and s["n_fit"] == 4
+    # gap_modified >= 10 x 3e-5 only where 0.05 g^-4 >= 3e-4: g <= 3.6, i.e. m = 3, 4, 6 (m = 2 is below fit_from).
+    assert s["n_measurable"] == 3 and s["modified_slope"] == pytest.approx(-4.0)
+    assert s["holds"] == {"gf_slope": True, "modified_below": True, "modified_slope": True, "residual": True}
+    high = [{**c, "floor": 1e-3} for c in cases]
+    s = R.e2_summary(high, m)
+    assert s["modified_slope"] is None and not s["holds"]["modified_slope"], "too few gammas above the floor"
+    flat = [{**c, "gap_gf": 0.1 * c["gamma"] ** -1.5, "residual": 1e-5} for c in cases]
+    s = R.e2_summary(flat, m)
+    assert s["gf_slope"] == pytest.approx(-1.5) and not s["holds"]["gf_slope"] and not s["holds"]["residual"]
+    crossed = [{**c, "gap_modified": c["gap_gf"] * 1.01} for c in cases]
+    assert not R.e2_summary(crossed, m)["holds"]["modified_below"]
+
+
+def test_e2_pipeline_writes_gaps_floors_and_a_summary_computed_from_them(tmp_path, monkeypatch):
+    root, kind = _mnist_root(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    monkeypatch.setitem(R.E2_CONFIG, "multiples", [3.0, 6.0, 12.0])
+    experiments_main(["real-model", "e2", "--components", "10", "--points", "64", "--root", str(root), "--out",
+                      str(out), "--subset", "500"])  # fmt: skip
+    record = json.loads(R.record_path("e2", 110, 1e-4, out).read_text())
+    assert record["config"]["multiples"] == [3.0, 6.0, 12.0] and record["config"]["n_points"] == 64, kind
+    model = record["model"]
+    assert model["Lambda"] == max(model["lambda_max_start"], model["lambda_max_star"]) > 0
+    unit = model["Lambda"] ** 0.5
+    assert [c["gamma"] for c in record["cases"]] == pytest.approx([3 * unit, 6 * unit, 12 * unit], rel=1e-3)
+    for case in record["cases"]:
+        assert case["n_fine"] == 127 and case["residual"] <= 1e-6 and case["floor"] > 0
+        assert case["gap_modified"] < case["gap_gf"] < 0.1
+    gf = [c["gap_gf"] for c in record["cases"]]
+    assert gf[1] < gf[0] / 3 and gf[2] < gf[1] / 3, "gamma doubles: gradient flow's gap falls about 4-fold"
+    stored = R.e2_summary(record["cases"], record["config"]["multiples"])
+    assert stored["holds"] == record["summary"]["holds"]
+    assert record["summary"]["gf_slope"] == pytest.approx(stored["gf_slope"], abs=1e-3)
