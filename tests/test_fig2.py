@@ -287,3 +287,36 @@ def test_e1_record_supports_the_notebooks_statements():
     assert zero["refine_max_slope_change"] == pytest.approx(0.11, abs=0.005)
     stored = read_json(RESULTS / "fig2_e1.json")["numbers"]
     assert_close_tree(numbers, stored, rtol=1e-5, atol=0.0)
+
+
+def test_e2_headline_report_and_panel_read_the_gap_record():
+    """E2's numbers from a small hand-made record: the gaps per gamma, the slopes and which criteria held, in the
+    printed lines and in panel h (three measured series and the two reference slopes, on log axes)."""
+    from functions import fig2
+    from functions.real_model_runs import E2_CRITERIA, e2_summary
+
+    m = [2.0, 3.0, 6.0, 12.0]
+    cases = [{"gamma": 0.7 * mi, "gap_gf": 0.03 * mi**-2, "gap_modified": 0.01 * mi**-4, "floor": 2e-6,
+              "residual": 1e-9} for mi in m]  # fmt: skip
+    record = {"config": {"dim": 510, "lam": 1e-4, "n_points": 512, "multiples": m}, "criteria": E2_CRITERIA,
+              "model": {"Lambda": 0.49}, "cases": cases, "summary": e2_summary(cases, m)}  # fmt: skip
+    numbers = fig2.e2_headline(record)
+    assert numbers["gf_slope"] == pytest.approx(-2.0) and numbers["n_fit"] == 3
+    # 0.01 m^-4 >= 10 x 2e-6 up to m = 4.7: only m = 3 of the fitted gammas, too few for a slope.
+    assert numbers["n_measurable"] == 1 and numbers["modified_slope"] is None
+    assert numbers["gamma"] == pytest.approx([1.4, 2.1, 4.2, 8.4]) and numbers["residual_max"] == 1e-9
+    text = fig2.e2_report(numbers)
+    assert "Lambda = 0.490" in text and "gamma = 4.2    (6 sqrt(eta k Lambda)): gradient flow 8.33e-04" in text
+    assert "slope of gradient flow's gap over m >= 3: -2.00 (criterion -2 +- 0.2): holds" in text
+    assert "x the floor (1): not measured (criterion <= -3.5): does not hold" in text
+    import matplotlib.pyplot as plt
+
+    from functions.plotting import render_panel
+
+    fig = render_panel(fig2.e2_panels(record)["h"])
+    (ax,) = fig.axes
+    assert len(ax.lines) == 5 and ax.get_xscale() == ax.get_yscale() == "log"
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [c["gap_gf"] for c in cases])
+    slope2 = ax.lines[3].get_ydata()
+    assert slope2[0] == pytest.approx(cases[1]["gap_gf"] * (2 / 3) ** -2), "through the first fitted point (m = 3)"
+    plt.close(fig)
