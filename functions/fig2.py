@@ -45,6 +45,7 @@ __all__ = [
     "headline",
     "panels",
     "report",
+    "claims_by_epoch",
     "confirm",
     "e1_headline",
     "e1_panels",
@@ -52,6 +53,7 @@ __all__ = [
     "e2_headline",
     "e2_panels",
     "e2_report",
+    "epoch_ranges",
     "load_runs",
     "measured_rate_ratio",
     "measured_rate_ratios",
@@ -276,7 +278,37 @@ def training_claims(headline: dict, close_to_adam: float) -> dict:
     }
 
 
-def training_report(headline: dict, claims: dict) -> str:
+def claims_by_epoch(runs: dict, close_to_adam: float) -> dict:
+    """The two claims of ``training_claims`` at every epoch of the runs' mean curves (as if training had stopped
+    there): per epoch, Ballistic - SGD train loss and Ballistic - Adam test accuracy, and the two verdicts."""
+    b, a, s = (runs[o] for o in ("ballistic", "adam", "sgd"))
+    loss_gap = np.asarray(b["train_loss"][0]) - np.asarray(s["train_loss"][0])
+    acc_gap = np.asarray(b["test_accuracy"][0]) - np.asarray(a["test_accuracy"][0])
+    return {
+        "epochs": [int(e) for e in b["epochs"]],
+        "ballistic_minus_sgd_train_loss": loss_gap.tolist(),
+        "ballistic_minus_adam_test_accuracy": acc_gap.tolist(),
+        "ballistic_beats_sgd": (loss_gap < 0).tolist(),
+        "ballistic_close_to_adam": (np.abs(acc_gap) <= close_to_adam).tolist(),
+    }
+
+
+def epoch_ranges(epochs, flags) -> str:
+    """The epochs where ``flags`` holds, as ranges: "1-3, 7, 9-25", or "none"."""
+    spans, start, prev = [], None, None
+    for e, f in zip(epochs, flags, strict=True):
+        if f and start is None:
+            start = e
+        if not f and start is not None:
+            spans.append((start, prev))
+            start = None
+        prev = e
+    if start is not None:
+        spans.append((start, prev))
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans) or "none"
+
+
+def training_report(headline: dict, claims: dict, by_epoch: dict | None = None) -> str:
     """The printed table of one training panel: ours (mean ± sd) against the published values, then the claims."""
 
     def cell(mean_sd, key, pub, n):
@@ -301,6 +333,13 @@ def training_report(headline: dict, claims: dict) -> str:
         f"{verdict[claims['ballistic_close_to_adam']]} "
         f"(Ballistic - Adam = {claims['ballistic_minus_adam_test_accuracy']:+.4f})"
     )
+    if by_epoch is not None and len(by_epoch["epochs"]) > 1:
+        e = by_epoch["epochs"]
+        lines.append(
+            f"by epoch (the same runs stopped there): Ballistic beats SGD at epochs "
+            f"{epoch_ranges(e, by_epoch['ballistic_beats_sgd'])}; Ballistic is close to Adam at epochs "
+            f"{epoch_ranges(e, by_epoch['ballistic_close_to_adam'])}"
+        )
     return "\n".join(lines)
 
 
@@ -375,7 +414,7 @@ class Params(FigureParams):
     seeds_e: int = 3
     epochs_e: int = 10
     seeds_f: int = 1
-    epochs_f: int = 5
+    epochs_f: int = 25
     subset_f: int | None = None
     test_subset_f: int | None = None
     close_e: float = 0.005  # "Ballistic is close to Adam": |final test accuracy gap| at most this (e, f)
@@ -495,7 +534,9 @@ def headline(data: Fig2Data) -> dict:
         runs, ref, _ = data.runs[letter]
         out[f"training_{letter}"] = training_headline(runs, ref)
     for letter in "ef":
-        out[f"claims_{letter}"] = training_claims(out[f"training_{letter}"], getattr(p, f"close_{letter}"))
+        close = getattr(p, f"close_{letter}")
+        out[f"claims_{letter}"] = training_claims(out[f"training_{letter}"], close)
+        out[f"claims_by_epoch_{letter}"] = claims_by_epoch(data.runs[letter][0], close)
     return out
 
 
@@ -523,7 +564,8 @@ def report(data: Fig2Data, numbers: dict, part: str) -> str:
         blocks = []
         for letter in "ef":
             title = data.runs[letter][2]
-            body = training_report(numbers[f"training_{letter}"], numbers[f"claims_{letter}"])
+            body = training_report(numbers[f"training_{letter}"], numbers[f"claims_{letter}"],
+                                   numbers[f"claims_by_epoch_{letter}"])  # fmt: skip
             blocks.append(f"({letter}) {title}\n{body}")
         return "\n\n".join(blocks)
     raise ValueError(f"Invalid part value: {part!r}; expected one of 1d, 2d, ratios, training.")

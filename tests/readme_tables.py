@@ -25,6 +25,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from functions.data import DATASET_NAMES  # noqa: E402
+from functions.fig2 import epoch_ranges  # noqa: E402
 from functions.protocol import panel_configs  # noqa: E402
 from functions.run_records import load_records  # noqa: E402
 
@@ -65,6 +66,13 @@ def training_table(fig2: dict) -> str:
             f"test accuracies within {100 * claim['close_to_adam_tolerance']:g} points) {close} "
             f"({100 * claim['ballistic_minus_adam_test_accuracy']:+.2f} points)."
         )
+        by = numbers.get(f"claims_by_epoch_{letter}")
+        if by is not None and len(by["epochs"]) > 1:
+            claims[-1] += (
+                f" Stopped at each epoch instead, the same runs give: Ballistic beats SGD at epochs "
+                f"{epoch_ranges(by['epochs'], by['ballistic_beats_sgd'])}; close to Adam at epochs "
+                f"{epoch_ranges(by['epochs'], by['ballistic_close_to_adam'])}."
+            )
     return "\n".join(rows) + "\n\nCriteria fixed before the runs, and what they gave:\n\n" + "\n".join(claims)
 
 
@@ -77,7 +85,7 @@ def provenance_table(fig2: dict) -> str:
                              epochs=params[f"epochs_{letter}"], subset=params.get(f"subset_{letter}"),
                              test_subset=params.get(f"test_subset_{letter}"))  # fmt: skip
         records = load_records(ROOT / params["training_dir"], cfgs)
-        devices = sorted({f"{r['device_name']}" for r in records})
+        devices = sorted({re.sub(r"\b1 threads\b", "1 thread", r["device_name"]) for r in records})
         times = [r["wall_time_s"] for r in records]
         lines.append(f"| 2{letter}: {len(records)} runs of {records[0]['epochs'][-1]} epochs | {'; '.join(devices)} "
                      f"| {min(times):,.0f}–{max(times):,.0f} s |")  # fmt: skip
