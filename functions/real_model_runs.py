@@ -193,6 +193,12 @@ def e0_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 
     }
 
 
+def _config(config: dict, model, *, n_components, lam, n_points, subset, **extra) -> dict:
+    """A record's configuration: the part's own settings, the model's size, and the solver's grid."""
+    return {**dict(config), "n_components": n_components, "dim": model.dim, "lam": lam, "n_points": n_points,
+            "subset": subset, "decay": DECAY, **extra}  # fmt: skip
+
+
 def _start(name: str, theta_star: np.ndarray, config: dict) -> np.ndarray:
     if name == "zero":
         return np.zeros_like(theta_star)
@@ -275,18 +281,17 @@ def e1_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 
         "from theta0 = 0 and from theta* + delta; each eigen-mode of the Hessian at theta* fitted for its decay "
         "rate and compared with r(h) = sqrt(gamma^2/4 + eta k h) - gamma/2; the log-log slope of the fitted rates "
         "against h (bootstrap over modes) against the slope of r(h) over the same modes.",
-        "config": {
-            **dict(config),
-            "n_components": n_components,
-            "dim": model.dim,
-            "lam": lam,
-            "n_points": n_points,
-            "subset": subset,
-            "decay": DECAY,
-            "fit_window": list(FIT_WINDOW),
-            "max_misfit": MAX_MISFIT,
-            "peak_floor": PEAK_FLOOR,
-        },
+        "config": _config(
+            config,
+            model,
+            n_components=n_components,
+            lam=lam,
+            n_points=n_points,
+            subset=subset,
+            fit_window=list(FIT_WINDOW),
+            max_misfit=MAX_MISFIT,
+            peak_floor=PEAK_FLOOR,
+        ),
         "criteria": E1_CRITERIA,
         "model": {
             "newton_steps": newton,
@@ -408,16 +413,9 @@ def e2_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 
         "rule, the grid with every step halved) against gradient flow at rate eta k / gamma and against gradient "
         "flow on the modified loss L - (eta k / 2 gamma^2)|grad L|^2, from theta0; the gaps max_t |theta_opt - "
         "theta_flow| / |theta0 - theta*| against gamma, and the solver's floor (coarse vs fine grid).",
-        "config": {
-            **dict(config),
-            "n_components": n_components,
-            "dim": model.dim,
-            "lam": lam,
-            "n_points": n_points,
-            "subset": subset,
-            "decay": DECAY,
-            "flow_rtol": 1e-8,
-        },
+        "config": _config(
+            config, model, n_components=n_components, lam=lam, n_points=n_points, subset=subset, flow_rtol=1e-8
+        ),
         "criteria": E2_CRITERIA,
         "model": {
             "newton_steps": newton,
