@@ -20,6 +20,8 @@ Parts (the real-model test, beyond the paper; see ``solver_checks`` for E0's cri
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import pathlib
 import platform
@@ -30,7 +32,8 @@ import numpy as np
 
 from ._checks import check_int, check_positive
 from ._cli import at_least, int_or_none, positive
-from ._io import read_json, write_json
+from ._io import atomic_path, read_json, write_json
+from .checkpoint import checkpoint_dir
 from .escape import escape_map
 from .gd_limit import gradient_flow, modified_coefficient
 from .landscapes import DoubleWell
@@ -42,8 +45,8 @@ from .real_model import mnist_logistic
 from .solver_checks import DECAY, E0_CRITERIA, e0_case, horizon_grid
 
 __all__ = ["E1_CONFIG", "E1_CRITERIA", "E2_CONFIG", "E2_CRITERIA", "E5_CONFIG", "OUT_DIR", "PARTS", "e0_record",
-           "e1_case", "e1_record", "e2_case", "e2_record", "e2_summary", "e5_record", "load_real_model_record",
-           "main", "record_path", "refine_grid"]  # fmt: skip
+           "e1_case", "e1_record", "e2_case", "e2_partial_path", "e2_record", "e2_summary", "e5_record",
+           "load_real_model_record", "main", "record_path", "refine_grid"]  # fmt: skip
 
 OUT_DIR = "results/real_model"
 PARTS = ("e0", "e1", "e2", "e5")
@@ -389,19 +392,41 @@ def e2_summary(cases: list[dict], multiples, criteria: dict = E2_CRITERIA) -> di
             "n_measurable": int(measurable.sum()), "ratio": (gf / mod).tolist(), "holds": holds}  # fmt: skip
 
 
+def e2_partial_path(n_components, lam, n_points, subset, config: dict = E2_CONFIG, checkpoints=None) -> pathlib.Path:
+    """Where e2_record keeps its finished cases (one ~8-minute solve each at d = 510): checkpoints/real_model/,
+    keyed by a hash of everything that decides them, so a rerun with the same arguments resumes."""
+    key = {"config": config, "n_components": n_components, "lam": lam, "n_points": n_points, "subset": subset,
+           "criteria": E2_CRITERIA, "flow_rtol": 1e-8, "decay": DECAY}  # fmt: skip
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    return checkpoint_dir(checkpoints) / "real_model" / f"e2_{digest}.json"
+
+
 def e2_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 512, root=None,
-              subset: int | None = None, config: dict = E2_CONFIG) -> dict:  # fmt: skip
-    """Run E2 over ``config``'s multiples of sqrt(eta k Lambda) and return its record."""
+              subset: int | None = None, config: dict = E2_CONFIG, checkpoints=None) -> dict:  # fmt: skip
+    """Run E2 over ``config``'s multiples of sqrt(eta k Lambda) and return its record.
+
+    Each finished case is kept at once (atomically, full precision) in ``e2_partial_path``; a rerun with the same
+    arguments solves only the cases still missing, and the record is the same as that of one uninterrupted run.
+    """
     start = time.perf_counter()
     n_components, lam, n_points = _checked(n_components, lam, n_points)
+    partial = e2_partial_path(n_components, lam, n_points, subset, config, checkpoints)
+    done = json.loads(partial.read_text())["cases"] if partial.exists() else []
+    if done:
+        print(f"  e2: resuming from {partial} ({len(done)} of {len(config['multiples'])} gammas done)", flush=True)
     model, theta_star, newton, _, eig, _, _ = _model_at_minimum(n_components, lam, root, subset)
     theta0 = _start(config["start"], theta_star, config)
     lam_start, lam_star = _largest_curvature(model, theta0), float(eig[0][-1])
     Lam = max(lam_start, lam_star)
     unit = np.sqrt(config["eta"] * config["k"] * Lam)
     cases = []
-    for m in config["multiples"]:
+    for i, m in enumerate(config["multiples"]):
+        if i < len(done):
+            cases.append(done[i])
+            continue
         cases.append(e2_case(model, theta_star, eig, m * unit, n_points=n_points, config=config))
+        with atomic_path(partial) as tmp:
+            tmp.write_text(json.dumps({"cases": cases}))
         c = cases[-1]
         seconds = sum(c["seconds"].values())
         print(f"  e2 gamma {c['gamma']:.3g} ({m:g} sqrt(eta k Lambda)): gap gf {c['gap_gf']:.2e}, modified "

@@ -167,6 +167,7 @@ def test_e2_summary_fits_the_slopes_and_counts_only_gaps_above_the_floor():
 def test_e2_pipeline_writes_gaps_floors_and_a_summary_computed_from_them(tmp_path, monkeypatch):
     root, kind = _mnist_root(tmp_path, monkeypatch)
     out = tmp_path / "out"
+    monkeypatch.setenv("LOSSNAV_CHECKPOINTS", str(tmp_path / "ck"))
     monkeypatch.setitem(R.E2_CONFIG, "multiples", [3.0, 6.0, 12.0])
     experiments_main(["real-model", "e2", "--components", "10", "--points", "64", "--root", str(root), "--out",
                       str(out), "--subset", "500"])  # fmt: skip
@@ -184,3 +185,10 @@ def test_e2_pipeline_writes_gaps_floors_and_a_summary_computed_from_them(tmp_pat
     stored = R.e2_summary(record["cases"], record["config"]["multiples"])
     assert stored["holds"] == record["summary"]["holds"]
     assert record["summary"]["gf_slope"] == pytest.approx(stored["gf_slope"], abs=1e-3)
+    # Every finished case was kept: a rerun with the same arguments solves nothing and gives the same cases.
+    assert R.e2_partial_path(10, 1e-4, 64, 500).parent == tmp_path / "ck" / "real_model"
+    monkeypatch.setattr(R, "e2_case", lambda *a, **k: pytest.fail("solved a case that was kept"))
+    again = R.e2_record(10, 1e-4, 64, root=root, subset=500)
+    assert again["cases"] == json.loads(R.e2_partial_path(10, 1e-4, 64, 500).read_text())["cases"]
+    assert again["summary"]["holds"] == record["summary"]["holds"]
+    assert [c["gap_gf"] for c in again["cases"]] == pytest.approx(gf, rel=1e-3)
