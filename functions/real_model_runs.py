@@ -89,6 +89,9 @@ E2_CONFIG = {"multiples": [2.0, 3.0, 4.0, 5.5, 8.0, 11.0, 16.0], "start": "zero"
 E2_CRITERIA = {"fit_from": 3.0, "gf_slope": -2.0, "slope_tol": 0.2, "mod_slope_max": -3.5, "floor_factor": 10.0,
                "min_points": 3, "residual": 1e-6}  # fmt: skip
 
+#: E2's flows are integrated to this relative tolerance (BDF; ``gd_limit.gradient_flow``).
+E2_FLOW_RTOL = 1e-8
+
 #: gamma from 0.01 to 100 sqrt(eta k lambda_max), log-spaced, this many values.
 N_GAMMAS = 7
 
@@ -336,7 +339,8 @@ def e2_case(model, theta_star, eig, gamma: float, *, n_points: int, config: dict
     Solved on E0's grid of ``n_points`` nodes (``solver_checks.horizon_grid``) and on that grid with every step
     halved; the fine path is the reference, and its error is estimated from the coarse one (the solver's floor).
     Gradient flow (lr = eta k / gamma) and the modified flow (correction eta k / gamma^2) are integrated on the
-    fine grid (``gd_limit.gradient_flow``, BDF, rtol 1e-8), and gradient flow is the solver's first guess.
+    fine grid (``gd_limit.gradient_flow``, BDF, rtol ``E2_FLOW_RTOL``), and gradient flow is the solver's first
+    guess.
     """
     h, _ = eig
     eta, k = config["eta"], config["k"]
@@ -345,8 +349,10 @@ def e2_case(model, theta_star, eig, gamma: float, *, n_points: int, config: dict
     theta0 = _start(config["start"], theta_star, config)
     clock = time.perf_counter()
     flows = {
-        "gf": gradient_flow(model, theta0, fine, eta * k / gamma),
-        "modified": gradient_flow(model, theta0, fine, eta * k / gamma, correction=modified_coefficient(gamma, eta, k)),
+        "gf": gradient_flow(model, theta0, fine, eta * k / gamma, rtol=E2_FLOW_RTOL),
+        "modified": gradient_flow(
+            model, theta0, fine, eta * k / gamma, rtol=E2_FLOW_RTOL, correction=modified_coefficient(gamma, eta, k)
+        ),
     }
     t_flows = time.perf_counter() - clock
     problem = Problem(model, gamma=gamma, eta=eta, k=k)
@@ -396,7 +402,7 @@ def e2_partial_path(n_components, lam, n_points, subset, config: dict = E2_CONFI
     """Where e2_record keeps its finished cases (one ~8-minute solve each at d = 510): checkpoints/real_model/,
     keyed by a hash of everything that decides them, so a rerun with the same arguments resumes."""
     key = {"config": config, "n_components": n_components, "lam": lam, "n_points": n_points, "subset": subset,
-           "criteria": E2_CRITERIA, "flow_rtol": 1e-8, "decay": DECAY}  # fmt: skip
+           "criteria": E2_CRITERIA, "flow_rtol": E2_FLOW_RTOL, "decay": DECAY}  # fmt: skip
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     return checkpoint_dir(checkpoints) / "real_model" / f"e2_{digest}.json"
 
@@ -439,7 +445,7 @@ def e2_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 
         "flow on the modified loss L - (eta k / 2 gamma^2)|grad L|^2, from theta0; the gaps max_t |theta_opt - "
         "theta_flow| / |theta0 - theta*| against gamma, and the solver's floor (coarse vs fine grid).",
         "config": _config(
-            config, model, n_components=n_components, lam=lam, n_points=n_points, subset=subset, flow_rtol=1e-8
+            config, model, n_components=n_components, lam=lam, n_points=n_points, subset=subset, flow_rtol=E2_FLOW_RTOL
         ),
         "criteria": E2_CRITERIA,
         "model": {
