@@ -8,6 +8,9 @@ theta = Theta.ravel() (each class's weights, then its bias; d = C (p + 1)):
     grad:  G = (1/n) (P - Y)^T X~ + lam Theta                        (P = softmax(X~ Theta^T), Y one-hot)
     H v:   (1/n) (P o (Z_v - rowsum(P o Z_v)))^T X~ + lam V,  Z_v = X~ V^T
     H:     (1/n) sum_i (diag(p_i) - p_i p_i^T) (x) x~_i x~_i^T + lam I
+    s_B:   E |g_B|^2 per coordinate, g_B the gradient of a minibatch of B examples drawn with replacement:
+           s_B = g^2 + (E_i[g_i^2] - g^2) / B,  E_i[g_i^2] = (1/n) (R o R)^T (X~ o X~) + 2 lam Theta o (G - lam Theta)
+                 + lam^2 Theta^2   (R = P - Y; g_i the i-th example's gradient, its L2 term included)
 
 The L2 term makes L strongly convex (softmax alone is invariant to adding one vector to every class's
 weights, and pixels that are always 0 have no curvature), so the minimiser theta* is unique; ``minimum``
@@ -58,6 +61,7 @@ class LogisticRegression(Frozen):
         self._freeze()
         object.__setattr__(self, "_X_t", torch.from_numpy(self.X.copy()))
         object.__setattr__(self, "_y_t", torch.from_numpy(self.y.copy()))
+        object.__setattr__(self, "_X2", self.X * self.X)
 
     def __repr__(self) -> str:
         return f"LogisticRegression(n={self.n}, p={self.p}, n_classes={self.n_classes}, lam={self.lam:g})"
@@ -105,6 +109,22 @@ class LogisticRegression(Frozen):
         Zv = self.X @ V.T
         dP = P * (Zv - (P * Zv).sum(axis=1, keepdims=True))
         return (dP.T @ self.X / self.n + self.lam * V).ravel()
+
+    def minibatch_second_moment(self, theta, batch: int) -> np.ndarray:
+        """s_B(theta) (module docstring): the expected squared gradient of a minibatch of ``batch`` examples, per
+        coordinate, shape (d,). Adam's and Ballistic's curvature belief v tracks it (full-batch g^2 vanishes at
+        theta*; s_B keeps the per-example spread, the Fisher's diagonal over B)."""
+        return self.gradient_and_second_moment(theta, batch)[1]
+
+    def gradient_and_second_moment(self, theta, batch: int) -> tuple[np.ndarray, np.ndarray]:
+        """(grad L, s_B) at theta from one pass over the data (the learner flows need both at every step)."""
+        batch = check_int(batch, "batch", 1)
+        Theta = self._theta(theta)
+        R = self.probabilities(theta) - self.Y
+        G = R.T @ self.X / self.n + self.lam * Theta
+        per_example = (R * R).T @ self._X2 / self.n + 2 * self.lam * Theta * (G - self.lam * Theta)
+        per_example += (self.lam * Theta) ** 2
+        return G.ravel(), (G * G + (per_example - G * G) / batch).ravel()
 
     def linearise_path(self, theta, chunk: int = 32):
         """(L, grad L, V -> H V) at every row of ``theta`` (N, d), batched over nodes (the path solvers' interface).

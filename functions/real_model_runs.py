@@ -13,6 +13,9 @@ Parts (the real-model test, beyond the paper; see ``solver_checks`` for E0's cri
   e2   the gradient-descent limit (Section 3): the optimal path of the real loss against gradient flow at rate
        eta k / gamma and against gradient flow on the modified loss L - (eta k / 2 gamma^2)|grad L|^2
        (``gd_limit``), for gamma from 2 to 16 sqrt(eta k Lambda), Lambda the largest curvature along the path.
+  e3   regret on one time axis: gradient flow, heavy ball, and the Ballistic and Adam flows (``learner_flows``),
+       each family's constants tuned to minimise J, against J* of the optimal path (``regret``), for gamma from
+       0.01 to 10 sqrt(eta k Lambda); the loss and the distance to theta* of every learner on one time axis.
   e5   Figure 1 with a free end: where the optimal path from each start in the local basin of the double well
        ends, over a grid of gamma (``escape``); the published panel pins the end at the global minimum.
 """
@@ -37,19 +40,22 @@ from .checkpoint import checkpoint_dir
 from .escape import escape_map
 from .gd_limit import gradient_flow, modified_coefficient
 from .landscapes import DoubleWell
+from .learner_flows import LEARNERS
 from .lq import free_end_lq, rates
 from .mode_rates import FIT_WINDOW, MAX_MISFIT, PEAK_FLOOR, fit_mode_rates, loglog_slope
-from .newton_krylov import solve_path
+from .newton_krylov import discrete_J, solve_path
 from .objective import Problem
 from .real_model import mnist_logistic
+from .regret import learner_J, tune_learner
 from .solver_checks import DECAY, E0_CRITERIA, e0_case, horizon_grid
 
-__all__ = ["E1_CONFIG", "E1_CRITERIA", "E2_CONFIG", "E2_CRITERIA", "E5_CONFIG", "OUT_DIR", "PARTS", "e0_record",
-           "e1_case", "e1_record", "e2_case", "e2_partial_path", "e2_record", "e2_summary", "e5_record",
+__all__ = ["E1_CONFIG", "E1_CRITERIA", "E2_CONFIG", "E2_CRITERIA", "E3_CONFIG", "E3_CRITERIA", "E5_CONFIG",
+           "OUT_DIR", "PARTS", "e0_record", "e1_case", "e1_record", "e2_case", "e2_partial_path", "e2_record",
+           "e2_summary", "e3_case", "e3_partial_path", "e3_record", "e3_summary", "e5_record",
            "load_real_model_record", "main", "record_path", "refine_grid"]  # fmt: skip
 
 OUT_DIR = "results/real_model"
-PARTS = ("e0", "e1", "e2", "e5")
+PARTS = ("e0", "e1", "e2", "e3", "e5")
 
 #: E5's grid: starts in the local basin of Figure 1b's double well, gammas, the horizon and its time points.
 E5_CONFIG = {
@@ -91,6 +97,25 @@ E2_CRITERIA = {"fit_from": 3.0, "gf_slope": -2.0, "slope_tol": 0.2, "mod_slope_m
 
 #: E2's flows are integrated to this relative tolerance (BDF; ``gd_limit.gradient_flow``).
 E2_FLOW_RTOL = 1e-8
+
+#: E3's gammas, as multiples of sqrt(eta k Lambda) (Lambda as in E2), its start and data, and the learners' setting:
+#: the beliefs' minibatch size B and epsilon (Figure 2e's), BDF's tolerance (J to ~1e-5 relative; J >= J* holds
+#: whatever it is, since a flow sampled at the nodes is a grid path) and the right-hand sides one flow may take
+#: (~700 is typical; a flow that needs more is counted as failing), and each family's budget of J
+#: evaluations for its tuning (``regret.tune_learner``). E3 runs on the first 10,000 training images: one J of the
+#: Adam flow integrates ~700 right-hand sides, ~5 s at that size on one core and 6 times more on all 60,000, and
+#: tuning takes hundreds of them per gamma.
+E3_CONFIG = {"multiples": [0.01, 0.1, 1.0, 10.0], "start": "zero", "eta": 1.0, "k": 1.0, "subset": 10000,
+             "batch": 128, "eps": 1e-8, "flow_rtol": 1e-5, "flow_max_evals": 5000,
+             "budget": {"gf": 25, "heavy_ball": 50, "ballistic": 50, "adam": 70}}  # fmt: skip
+
+#: E3's criteria, fixed before the recorded run. Every regret >= -regret_floor (J* is the minimum over grid paths;
+#: below it is a solver bug). Section 3's limit: at the largest gamma gradient flow's regret <= gf_regret_max and its
+#: tuned rate within gf_rate_tol of eta k / gamma; gradient flow's regret falls as gamma grows (every step). Heavy
+#: ball contains gradient flow as its overdamped limit: its regret <= gradient flow's + regret_floor at every gamma
+#: (else its tuning failed). The far-sighted claim (Sections 4-5, Figure 2e): at the smallest gamma the Ballistic
+#: flow's regret and the Adam flow's are each below gradient flow's.
+E3_CRITERIA = {"regret_floor": 1e-6, "gf_regret_max": 0.01, "gf_rate_tol": 0.05}
 
 #: gamma from 0.01 to 100 sqrt(eta k lambda_max), log-spaced, this many values.
 N_GAMMAS = 7
@@ -463,6 +488,162 @@ def e2_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 
     }
 
 
+def _e3_start(key: str, tuned: dict, *, gamma: float, Lam: float, g0, s0, config: dict) -> list[dict]:
+    """Where each family's search starts (a list: the first that integrates is used): gradient flow at Section 3's
+    eta k / gamma; heavy ball overdamped (the stiffest mode critically damped) at the tuned gradient flow's rate
+    b / a; Ballistic at the tuned gradient flow's initial speed, its memory 10 of that flow's fastest time
+    constants; Adam from the tuned Ballistic with a gradient memory a tenth of the tuned gradient flow's fastest
+    time constant (Adam then moves like Ballistic), else 10 and 100 times shorter."""
+    eta, k = config["eta"], config["k"]
+    if key == "gf":
+        return [{"alpha": eta * k / gamma}]
+    alpha = tuned["gf"]["constants"]["alpha"]
+    if key == "heavy_ball":
+        a = 4 * alpha * Lam
+        return [{"a": a, "b": alpha * a}]
+    if key == "ballistic":
+        speed = np.linalg.norm(g0) / np.linalg.norm(g0 / np.sqrt(s0 + config["eps"]))
+        return [{"alpha": alpha * speed, "tau": 10 / (alpha * Lam)}]
+    ball = tuned["ballistic"]["constants"]
+    return [{"alpha": ball["alpha"], "tau1": f / (alpha * Lam), "tau2": ball["tau"]} for f in (0.1, 0.01, 0.001)]
+
+
+def _curve(values, every: int) -> list[float]:
+    """Every ``every``-th node's value, the last node always included."""
+    values = np.asarray(values, dtype=np.float64)
+    picked = values[::every] if (values.size - 1) % every == 0 else np.append(values[::every], values[-1])
+    return [float(v) for v in picked]
+
+
+def e3_case(model, theta_star, eig, gamma: float, *, Lam: float, n_points: int, config: dict = E3_CONFIG,
+            done: dict | None = None, keep=None) -> dict:  # fmt: skip
+    """E3 at one gamma: the optimal path of the real loss (free end, E0's grid) and J*, then each learner family
+    tuned to minimise J on the same grid (``regret.tune_learner``), its regret, and every learner's loss and
+    distance to theta* along the grid (every 4th node).
+
+    ``done``: families already tuned at this gamma (key -> the ``Tuned`` fields), reused as they are; ``keep``
+    (key, tuned dict) is called after each new one (the caller's checkpoint).
+    """
+    h = eig[0]
+    eta, k = config["eta"], config["k"]
+    T, t = horizon_grid(rates(h, gamma, eta, k), n_points)
+    theta0 = _start(config["start"], theta_star, config)
+    problem = Problem(model, gamma=gamma, eta=eta, k=k)
+    L_star = float(model(theta_star))
+    clock = time.perf_counter()
+    guess = free_end_lq(None, theta_star, theta0, T, gamma, eta, k, eig=eig)(t)
+    path = solve_path(problem, theta0, T, t=t, curvature=eig, guess=guess)
+    excess = model.linearise_path(path.theta)[0] - L_star
+    J_star = discrete_J(problem, t, path.theta, values=excess)
+    t_solve = time.perf_counter() - clock
+    flow = {"batch": config["batch"], "eps": config["eps"], "rtol": config["flow_rtol"],
+            "max_evals": config["flow_max_evals"]}  # fmt: skip
+    g0, s0 = model.gradient_and_second_moment(theta0, config["batch"])
+    every = 4
+    curves = {"t": _curve(t, every), "optimal": {"loss": _curve(excess, every),
+              "distance": _curve(np.linalg.norm(path.theta - theta_star, axis=1), every)}}  # fmt: skip
+    tuned = dict(done or {})
+    learners = {}
+    for key in LEARNERS:
+        if key not in tuned:
+            clock = time.perf_counter()
+            starts = _e3_start(key, tuned, gamma=gamma, Lam=Lam, g0=g0, s0=s0, config=config)
+            result = tune_learner(problem, key, theta0, t, starts, loss_floor=L_star, max_evals=config["budget"][key],
+                                  flow_options=flow)  # fmt: skip
+            tuned[key] = {**asdict(result), "seconds": time.perf_counter() - clock}
+            if keep is not None:
+                keep(key, tuned[key])
+        J, theta, loss = learner_J(problem, key, theta0, t, loss_floor=L_star, flow_options=flow,
+                                   **tuned[key]["constants"])  # fmt: skip
+        learners[key] = {**{f: tuned[key][f] for f in ("constants", "start", "n_evals", "converged", "seconds")},
+                         "J": J, "regret": (J - J_star) / J_star}  # fmt: skip
+        distance = np.linalg.norm(theta - theta_star, axis=1)
+        curves[key] = {"loss": _curve(loss, every), "distance": _curve(distance, every)}
+    return {"gamma": float(gamma), "T": float(T), "n_points": n_points, "J_star": J_star, "L_star": L_star,
+            "residual": path.info.residual, "newton": path.info.n_iter, "krylov": path.info.n_inner,
+            "solve_seconds": t_solve, "learners": learners, "curves": curves}  # fmt: skip
+
+
+def e3_summary(cases: list[dict], config: dict = E3_CONFIG, criteria: dict = E3_CRITERIA) -> dict:
+    """E3's regrets per family over gamma and its criteria (``E3_CRITERIA``), from its cases (ordered by gamma)."""
+    regret = {key: [c["learners"][key]["regret"] for c in cases] for key in LEARNERS}
+    floor = criteria["regret_floor"]
+    last = cases[-1]
+    rate = last["learners"]["gf"]["constants"]["alpha"] * last["gamma"] / (config["eta"] * config["k"])
+    gf = np.asarray(regret["gf"])
+    holds = {
+        "regret_nonnegative": bool(min(min(r) for r in regret.values()) >= -floor),
+        "gf_limit": bool(gf[-1] <= criteria["gf_regret_max"] and abs(rate - 1) <= criteria["gf_rate_tol"]),
+        "gf_falls": bool(np.all(np.diff(gf) < 0)),
+        "heavy_ball_at_most_gf": bool(np.all(np.asarray(regret["heavy_ball"]) <= gf + floor)),
+        "ballistic_beats_gf_far_sighted": bool(regret["ballistic"][0] < gf[0]),
+        "adam_beats_gf_far_sighted": bool(regret["adam"][0] < gf[0]),
+    }
+    best = [min(LEARNERS, key=lambda key, c=c: c["learners"][key]["regret"]) for c in cases]
+    return {"regret": regret, "gf_rate_over_eta_k_by_gamma": rate, "best": best, "holds": holds}
+
+
+def e3_partial_path(n_components, lam, n_points, subset, config: dict = E3_CONFIG, checkpoints=None) -> pathlib.Path:
+    """Where e3_record keeps each tuned family (minutes each): checkpoints/real_model/e3_<hash of its inputs>.json."""
+    key = {"config": config, "n_components": n_components, "lam": lam, "n_points": n_points, "subset": subset,
+           "criteria": E3_CRITERIA, "decay": DECAY}  # fmt: skip
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    return checkpoint_dir(checkpoints) / "real_model" / f"e3_{digest}.json"
+
+
+def e3_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 256, root=None,
+              subset: int | None = None, config: dict = E3_CONFIG, checkpoints=None) -> dict:  # fmt: skip
+    """Run E3 over ``config``'s multiples of sqrt(eta k Lambda) and return its record (``subset`` None: the
+    config's). Each tuned family is kept at once in ``e3_partial_path``; a rerun with the same arguments resumes
+    and gives the same record (the curves are always recomputed from the kept constants)."""
+    start = time.perf_counter()
+    subset = config["subset"] if subset is None else subset
+    n_components, lam, n_points = _checked(n_components, lam, n_points)
+    partial = e3_partial_path(n_components, lam, n_points, subset, config, checkpoints)
+    done = json.loads(partial.read_text())["cases"] if partial.exists() else {}
+    if done:
+        print(f"  e3: resuming from {partial} ({sum(map(len, done.values()))} tuned families kept)", flush=True)
+    model, theta_star, newton, _, eig, _, _ = _model_at_minimum(n_components, lam, root, subset)
+    theta0 = _start(config["start"], theta_star, config)
+    lam_start, lam_star = _largest_curvature(model, theta0), float(eig[0][-1])
+    Lam = max(lam_start, lam_star)
+    unit = np.sqrt(config["eta"] * config["k"] * Lam)
+    cases = []
+    for i, m in enumerate(config["multiples"]):
+
+        def keep(key, tuned, i=i):
+            done.setdefault(str(i), {})[key] = tuned
+            with atomic_path(partial) as tmp:
+                tmp.write_text(json.dumps({"cases": done}))
+
+        cases.append(e3_case(model, theta_star, eig, m * unit, Lam=Lam, n_points=n_points, config=config,
+                             done=done.get(str(i)), keep=keep))  # fmt: skip
+        row = cases[-1]["learners"]
+        print(f"  e3 gamma {cases[-1]['gamma']:.3g} ({m:g} sqrt(eta k Lambda)): regret "
+              + ", ".join(f"{key} {row[key]['regret']:.3g}" for key in LEARNERS), flush=True)  # fmt: skip
+    return {
+        "part": "e3",
+        "description": "Real-model test E3 (beyond the paper): J of gradient flow, heavy ball, and the Ballistic "
+        "and Adam flows (beliefs from minibatch squared gradients), each family's constants tuned by Nelder-Mead "
+        "to minimise J, against J* of the free-end optimal path (Newton-Krylov, second-order rule) of "
+        "L2-regularised logistic regression on MNIST, on the same grid; the loss relative to L(theta*); "
+        "regret = (J - J*) / J*.",
+        "config": _config(config, model, n_components=n_components, lam=lam, n_points=n_points, subset=subset),
+        "criteria": E3_CRITERIA,
+        "model": {
+            "newton_steps": newton,
+            "grad_max": float(np.max(np.abs(model.grad(theta_star)))),
+            "lambda_max_start": lam_start,
+            "lambda_max_star": lam_star,
+            "Lambda": Lam,
+        },
+        "cases": cases,
+        "summary": e3_summary(cases, config),
+        "timing_s": {"total": time.perf_counter() - start},
+        "machine": _machine(),
+    }
+
+
 def load_real_model_record(part: str, dim: int | None = None, lam: float | None = None, out_dir=OUT_DIR) -> dict:
     """The cached record, or a clear error naming the command that makes it."""
     path = record_path(part, dim, lam, out_dir)
@@ -482,7 +663,7 @@ def parser() -> argparse.ArgumentParser:
                    help="PCA components (default 50: d = 510); none")  # fmt: skip
     p.add_argument("--lam", type=positive, default=1e-4, help="L2 weight lambda (default 1e-4)")
     p.add_argument(
-        "--points", type=at_least(8), default=None, help="time nodes N (default 512 for e0, 256 for e1 and e2)"
+        "--points", type=at_least(8), default=None, help="time nodes N (default 256 for e1 and e3, 512 for e0 and e2)"
     )
     p.add_argument("--subset", type=at_least(1), default=None, help="the first N training images (default: all 60,000)")
     p.add_argument("--root", default=None, help="data folder (default: data/ or $LOSSNAV_DATA)")
@@ -494,7 +675,7 @@ def main(argv=None) -> None:
     p = parser()
     args = p.parse_args(argv)
     if args.points is None:
-        args.points = 256 if args.part == "e1" else 512
+        args.points = 256 if args.part in ("e1", "e3") else 512
     if args.part == "e1":
         record = e1_record(args.components, args.lam, args.points, root=args.root, subset=args.subset)
         path = write_json(record_path("e1", record["config"]["dim"], args.lam, args.out), record, digits=4, floor=0.0)
@@ -508,6 +689,13 @@ def main(argv=None) -> None:
         s = record["summary"]
         print(f"wrote {path}: slope of gradient flow's gap {s['gf_slope']:.3f}, of the modified flow's "
               f"{s['modified_slope']}; criteria: {s['holds']}")  # fmt: skip
+        return
+    if args.part == "e3":
+        record = e3_record(args.components, args.lam, args.points, root=args.root, subset=args.subset)
+        # 7 digits: a regret of 1e-5 is the difference of two J's (J* at 4 digits would not resolve it)
+        path = write_json(record_path("e3", record["config"]["dim"], args.lam, args.out), record, digits=7, floor=0.0)
+        print(f"wrote {path}: best learner by gamma {record['summary']['best']}; criteria: "
+              f"{record['summary']['holds']}")  # fmt: skip
         return
     if args.part == "e5":
         record = e5_record()

@@ -17,6 +17,19 @@ def rng():
     return np.random.default_rng(20251030)
 
 
+@pytest.fixture
+def small_logistic():
+    """A small L2-regularised logistic regression (d = 15) on seeded, class-structured data: a real-model stand-in
+    with every method the learners and solvers call (gradients, Hessian, minibatch second moment)."""
+    from functions.logistic import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    n, p, C = 200, 4, 3
+    X = rng.standard_normal((n, p)) * np.linspace(0.3, 1.5, p)
+    y = np.argmax(X @ rng.standard_normal((C, p)).T + rng.gumbel(size=(n, C)), axis=1)
+    return LogisticRegression(X, y, 1e-3, n_classes=C)
+
+
 #: Test modules that start processes, kernels, browsers or clusters, or train: `pytest -m "not slow"` skips them
 #: (and the notebooks under nbval) for a quick inner loop; `make test` runs everything.
 SLOW_MODULES = {"test_browser", "test_byte_stability", "test_campaign", "test_checkpoint", "test_lab",

@@ -117,3 +117,25 @@ def test_linearise_path_equals_the_per_node_closed_forms(rng, chunk):
     )
     with pytest.raises(ValueError, match="theta shape"):
         model.linearise_path(theta[:, :-1])
+
+
+def test_minibatch_second_moment_against_per_example_gradients_and_sampled_batches(rng):
+    """s_B: the mean over examples of the per-example squared gradient (each example its own model, L2 term in), mixed
+    with g^2 by 1/B; and the average of g_B^2 over many sampled minibatches (with replacement) agrees."""
+    model = _model(rng, n=60)
+    theta = rng.standard_normal(model.dim) * 0.5
+    per = []
+    for i in range(model.n):
+        one = LogisticRegression(model.X[i : i + 1, :-1], model.y[i : i + 1], model.lam, n_classes=model.n_classes)
+        per.append(one.grad(theta))
+    per = np.array(per)
+    g = model.grad(theta)
+    np.testing.assert_allclose(per.mean(0), g, rtol=1e-12, atol=1e-14)
+    for batch in (1, 4, model.n):
+        expected = g**2 + ((per**2).mean(0) - g**2) / batch
+        np.testing.assert_allclose(model.minibatch_second_moment(theta, batch), expected, rtol=1e-11, atol=1e-15)
+    draws = rng.integers(0, model.n, size=(20000, 4))
+    sampled = np.mean(per[draws].mean(1) ** 2, axis=0)
+    np.testing.assert_allclose(model.minibatch_second_moment(theta, 4), sampled, rtol=0.05, atol=1e-6)
+    with pytest.raises(ValueError, match="batch"):
+        model.minibatch_second_moment(theta, 0)

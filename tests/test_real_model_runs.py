@@ -192,3 +192,57 @@ def test_e2_pipeline_writes_gaps_floors_and_a_summary_computed_from_them(tmp_pat
     assert again["cases"] == json.loads(R.e2_partial_path(10, 1e-4, 64, 500).read_text())["cases"]
     assert again["summary"]["holds"] == record["summary"]["holds"]
     assert [c["gap_gf"] for c in again["cases"]] == pytest.approx(gf, rel=1e-3)
+
+
+def _e3_case(gamma, regrets, alpha):
+    learners = {key: {"regret": r, "constants": {"alpha": alpha} if key == "gf" else {}} for key, r in regrets.items()}
+    return {"gamma": gamma, "learners": learners}
+
+
+def test_e3_summary_computes_each_criterion_from_the_regrets():
+    cases = [_e3_case(0.01, {"gf": 2.0, "heavy_ball": 1.5, "ballistic": 0.5, "adam": 0.6}, 30.0),
+             _e3_case(1.0, {"gf": 0.1, "heavy_ball": 0.05, "ballistic": 0.2, "adam": 0.3}, 0.9),
+             _e3_case(10.0, {"gf": 0.004, "heavy_ball": 0.004, "ballistic": 0.3, "adam": 0.4}, 0.102)]  # fmt: skip
+    s = R.e3_summary(cases)
+    assert s["holds"] == dict.fromkeys(s["holds"], True)
+    assert s["best"] == ["ballistic", "heavy_ball", "gf"] and s["gf_rate_over_eta_k_by_gamma"] == pytest.approx(1.02)
+    assert s["regret"]["adam"] == [0.6, 0.3, 0.4]
+    broken = [_e3_case(c["gamma"], {k: v["regret"] for k, v in c["learners"].items()}, 0.102) for c in cases]
+    broken[1]["learners"]["adam"]["regret"] = -1e-5
+    broken[0]["learners"]["ballistic"]["regret"] = 2.5
+    broken[2]["learners"]["gf"]["regret"] = 0.2  # above the middle gamma's: no longer falling, nor <= 0.01
+    broken[2]["learners"]["heavy_ball"]["regret"] = 0.3
+    s = R.e3_summary(broken)
+    assert s["holds"] == {"regret_nonnegative": False, "gf_limit": False, "gf_falls": False,
+                          "heavy_ball_at_most_gf": False, "ballistic_beats_gf_far_sighted": False,
+                          "adam_beats_gf_far_sighted": True}  # fmt: skip
+    off_rate = [*cases[:2], _e3_case(10.0, {"gf": 0.004, "heavy_ball": 0.004, "ballistic": 0.3, "adam": 0.4}, 0.11)]
+    assert not R.e3_summary(off_rate)["holds"]["gf_limit"], "tuned rate 10 % above eta k / gamma"
+
+
+def test_e3_pipeline_tunes_every_learner_and_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    root, kind = _mnist_root(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    monkeypatch.setenv("LOSSNAV_CHECKPOINTS", str(tmp_path / "ck"))
+    monkeypatch.setitem(R.E3_CONFIG, "multiples", [0.1, 10.0])
+    monkeypatch.setitem(R.E3_CONFIG, "budget", {"gf": 3, "heavy_ball": 3, "ballistic": 3, "adam": 4})
+    experiments_main(["real-model", "e3", "--components", "5", "--points", "32", "--root", str(root), "--out",
+                      str(out), "--subset", "300"])  # fmt: skip
+    record = json.loads(R.record_path("e3", 60, 1e-4, out).read_text())
+    assert record["config"]["subset"] == 300 and record["config"]["budget"]["gf"] == 3, kind
+    for case in record["cases"]:
+        assert case["residual"] <= 1e-6 and case["J_star"] > 0
+        assert len(case["curves"]["t"]) == 9 and case["curves"]["t"][-1] == pytest.approx(case["T"], rel=1e-3)
+        for key, row in case["learners"].items():
+            assert row["regret"] >= -1e-6 and row["n_evals"] <= record["config"]["budget"][key] + 1
+            # J, J* and the regret are stored to 7 digits
+            assert row["regret"] == pytest.approx(row["J"] / case["J_star"] - 1, rel=1e-5, abs=1e-6)
+            assert len(case["curves"][key]["loss"]) == 9 and min(case["curves"][key]["loss"]) >= -1e-9
+    assert record["summary"]["holds"] == R.e3_summary(record["cases"], record["config"])["holds"]
+    # Every tuned family was kept: a rerun with the same arguments tunes nothing and gives the same record.
+    monkeypatch.setattr(R, "tune_learner", lambda *a, **k: pytest.fail("tuned a family that was kept"))
+    again = R.e3_record(5, 1e-4, 32, root=root, subset=300)
+    for a, b in zip(again["cases"], record["cases"], strict=True):
+        assert {k: v["regret"] for k, v in a["learners"].items()} == pytest.approx(
+            {k: v["regret"] for k, v in b["learners"].items()}, rel=1e-3, abs=1e-9
+        )
