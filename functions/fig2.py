@@ -53,6 +53,9 @@ __all__ = [
     "e2_headline",
     "e2_panels",
     "e2_report",
+    "e3_headline",
+    "e3_panels",
+    "e3_report",
     "epoch_ranges",
     "load_runs",
     "measured_rate_ratio",
@@ -701,6 +704,7 @@ def e2_headline(record: dict) -> dict:
         "modified_slope": s["modified_slope"],
         "n_fit": s["n_fit"],
         "n_measurable": s["n_measurable"],
+        "ratio": s["ratio"],
         "holds": s["holds"],
     }
 
@@ -721,7 +725,9 @@ def e2_report(numbers: dict) -> str:
     lines += [
         f"slope of gradient flow's gap over m >= {c['fit_from']:g}: {numbers['gf_slope']:.2f} (criterion "
         f"{c['gf_slope']:g} +- {c['slope_tol']:g}): {'holds' if h['gf_slope'] else 'does not hold'}",
-        f"modified flow below gradient flow at every gamma: {'holds' if h['modified_below'] else 'does not hold'}",
+        f"modified flow below gradient flow at every gamma: {'holds' if h['modified_below'] else 'does not hold'} "
+        f"(gradient flow's gap / the modified flow's: {numbers['ratio'][0]:.1f} at the smallest gamma, "
+        f"{numbers['ratio'][-1]:.1f} at the largest)",
         "slope of the modified flow's gap over the gammas where it is >= "
         f"{c['floor_factor']:g} x the floor ({numbers['n_measurable']}): "
         + (f"{mod:.2f}" if mod is not None else "not measured")
@@ -730,6 +736,15 @@ def e2_report(numbers: dict) -> str:
         f"{'holds' if h['residual'] else 'does not hold'}",
     ]
     return "\n".join(lines)
+
+
+def _multiple_ticks(ax, m) -> None:
+    """x ticks at the measured multiples of sqrt(eta k Lambda), plainly labelled (no minor labels)."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xticks(m)
+    ax.set_xticklabels([f"{v:g}" for v in m])
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def e2_panels(record: dict) -> dict[str, Panel]:
@@ -749,9 +764,107 @@ def e2_panels(record: dict) -> dict[str, Panel]:
         grid = np.geomspace(m.min(), m.max(), 50)
         ax.loglog(grid, gf[i0] * (grid / m[i0]) ** -2.0, "--", lw=0.8, color="black", label=r"$\propto \gamma^{-2}$")
         ax.loglog(grid, mod[i0] * (grid / m[i0]) ** -4.0, ":", lw=0.8, color="#e67e22", label=r"$\propto \gamma^{-4}$")
+        _multiple_ticks(ax, m)
         ax.set_xlabel(r"$\gamma / \sqrt{\eta k \Lambda}$")
         ax.set_ylabel(r"$\max_t |\theta^*(t) - \theta_{\rm flow}(t)| \,/\, |\theta_0 - \theta^*|$")
         ax.legend(fontsize=6, frameon=False)
         ax.set_title("(extension, not in the paper)", fontsize=8)
 
     return {"h": Panel(draw, size=(3.6, 3.0))}
+
+
+#: E3's learners as drawn: the record's keys, their labels and colours (the optimal path in black).
+E3_STYLE = {"gf": ("gradient flow", "#7f8c8d", "-"), "heavy_ball": ("heavy ball", "#1f3fdb", "-"),
+            "ballistic": ("Ballistic flow", "#e67e22", "-"), "adam": ("Adam flow", "#27ae60", "--")}  # fmt: skip
+
+
+def e3_headline(record: dict) -> dict:
+    """E3's numbers from its cached record: per gamma (and its multiple of sqrt(eta k Lambda)) each family's tuned
+    regret (J - J*) / J* and constants, the best family, gradient flow's tuned rate against eta k / gamma at the
+    largest gamma, and which criteria held."""
+    cfg, s = record["config"], record["summary"]
+    cases = record["cases"]
+    return {
+        "dim": cfg["dim"],
+        "lam": cfg["lam"],
+        "subset": cfg["subset"],
+        "n_points": cfg["n_points"],
+        "Lambda": record["model"]["Lambda"],
+        "criteria": record["criteria"],
+        "multiple": list(cfg["multiples"]),
+        "gamma": [c["gamma"] for c in cases],
+        "regret": {key: [c["learners"][key]["regret"] for c in cases] for key in E3_STYLE},
+        "constants": {key: [c["learners"][key]["constants"] for c in cases] for key in E3_STYLE},
+        "converged": {key: [c["learners"][key]["converged"] for c in cases] for key in E3_STYLE},
+        "residual_max": max(c["residual"] for c in cases),
+        "gf_rate": s["gf_rate_over_eta_k_by_gamma"],
+        "best": s["best"],
+        "holds": s["holds"],
+    }
+
+
+def e3_report(numbers: dict) -> str:
+    """The printed lines of E3."""
+    c, h = numbers["criteria"], numbers["holds"]
+
+    def verdict(key):
+        return "holds" if h[key] else "does not hold"
+
+    lines = [f"E3 (MNIST logistic regression, d = {numbers['dim']}, lambda = {numbers['lam']:g}, the first "
+             f"{numbers['subset']:,} images, from theta0 = 0; Lambda = {numbers['Lambda']:.3f}): tuned regret "
+             "(J - J*) / J*"]  # fmt: skip
+    for i, g in enumerate(numbers["gamma"]):
+        row = ", ".join(f"{E3_STYLE[k][0]} {numbers['regret'][k][i]:.3g}" for k in E3_STYLE)
+        lines.append(f"  gamma = {g:<7.3g} ({numbers['multiple'][i]:g} sqrt(eta k Lambda)): {row}; best: "
+                     f"{E3_STYLE[numbers['best'][i]][0]}")  # fmt: skip
+    smallest = min(min(r) for r in numbers["regret"].values())
+    lines += [
+        f"smallest regret {smallest:.2g} (>= -{c['regret_floor']:g}): {verdict('regret_nonnegative')}",
+        f"largest gamma: gradient flow's regret {numbers['regret']['gf'][-1]:.2g} (<= "
+        f"{c['gf_regret_max']:g}) at tuned rate {numbers['gf_rate']:.3f} x eta k / gamma (within "
+        f"{c['gf_rate_tol']:g}): {verdict('gf_limit')}",
+        f"gradient flow's regret falls as gamma grows: {verdict('gf_falls')}",
+        f"heavy ball's regret <= gradient flow's at every gamma: {verdict('heavy_ball_at_most_gf')}",
+        f"smallest gamma: Ballistic flow below gradient flow: {verdict('ballistic_beats_gf_far_sighted')}; "
+        f"Adam flow below gradient flow: {verdict('adam_beats_gf_far_sighted')}",
+        f"largest costate residual {numbers['residual_max']:.1e}",
+    ]
+    return "\n".join(lines)
+
+
+def e3_panels(record: dict) -> dict[str, Panel]:
+    """Panels i and j (this repository's extension). i: each family's tuned regret against gamma in units of
+    sqrt(eta k Lambda). j: loss above L(theta*) (top) and distance to theta* (bottom) of the optimal path and the
+    tuned learners on one time axis, at the smallest, a middle and the largest gamma."""
+    n = e3_headline(record)
+    m = np.asarray(n["multiple"])
+    cases = record["cases"]
+    shown = sorted({0, len(cases) // 2, len(cases) - 1})
+
+    def draw_regret(axes):
+        (ax,) = axes
+        for key, (label, color, style) in E3_STYLE.items():
+            ax.loglog(m, np.maximum(n["regret"][key], 1e-12), "o" + style, color=color, ms=4, lw=1, label=label)
+        _multiple_ticks(ax, m)
+        ax.set_xlabel(r"$\gamma / \sqrt{\eta k \Lambda}$")
+        ax.set_ylabel(r"regret $(J - J^*) / J^*$")
+        ax.legend(fontsize=6, frameon=False)
+        ax.set_title("(extension, not in the paper)", fontsize=8)
+
+    def draw_curves(axes):
+        for col, i in enumerate(shown):
+            case = cases[i]
+            t = np.asarray(case["curves"]["t"])[1:]
+            top, bottom = axes[col], axes[len(shown) + col]
+            for key, (label, color, style) in {"optimal": ("optimal", "black", "-"), **E3_STYLE}.items():
+                curve = case["curves"][key]
+                top.loglog(t, np.maximum(curve["loss"][1:], 1e-16), style, color=color, lw=1, label=label)
+                bottom.semilogx(t, curve["distance"][1:], style, color=color, lw=1)
+            top.set_title(f"$\\gamma = {n['multiple'][i]:g}\\sqrt{{\\eta k \\Lambda}}$", fontsize=8)
+            bottom.set_xlabel("$t$")
+        axes[0].set_ylabel(r"$L - L(\theta^*)$")
+        axes[len(shown)].set_ylabel(r"$|\theta - \theta^*|$")
+        axes[0].legend(fontsize=5, frameon=False)
+
+    return {"i": Panel(draw_regret, size=(3.6, 3.0)),
+            "j": Panel(draw_curves, rows=2, cols=len(shown), size=(2.4 * len(shown), 4.2))}  # fmt: skip

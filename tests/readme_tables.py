@@ -129,18 +129,27 @@ def record_rows(results) -> list[tuple[str, str]]:
                         f"{r['wall_time_s'] / len(r['epochs']):.0f} s" for r in cnn)  # fmt: skip
     rows.append(("CNN protocol (Figure 2f), one epoch as the campaign ran it (391 steps + the test pass), from "
                  "the records' wall times (the other core often busy)", f"{per_run} per epoch"))  # fmt: skip
-    e0 = json.loads((results / "real_model" / "e0_d510_lam0.0001.json").read_text())
-    secs = [c["seconds"] for c in e0["cases"]]
-    rows.append((f"Real model E0 (d = {e0['config']['dim']}): one γ solved on {e0['config']['n_points']} and "
-                 f"{2 * e0['config']['n_points']} geometric nodes by Newton–Krylov, eigenpairs of H as preconditioner "
-                 f"(`real-model e0`, record `results/real_model/e0_d510_lam0.0001.json`)",
-                 f"{min(secs):.1f}–{max(secs):.1f} s per γ; θ* {e0['timing_s']['minimum']:.0f} s, H and its "
-                 f"eigenpairs {e0['timing_s']['hessian_and_eigh']:.0f} s"))  # fmt: skip
+    for path in sorted((results / "real_model").glob("e0_d*.json"), key=lambda f: int(f.name.split("_")[1][1:])):
+        e0 = json.loads(path.read_text())
+        secs = [c["seconds"] for c in e0["cases"]]
+        rows.append((f"Real model E0 (d = {e0['config']['dim']:,}): one γ solved on {e0['config']['n_points']} and "
+                     f"{2 * e0['config']['n_points']} geometric nodes by Newton–Krylov, eigenpairs of H as "
+                     f"preconditioner (`real-model e0`, record `results/real_model/{path.name}`)",
+                     f"{min(secs):.1f}–{max(secs):.1f} s per γ; θ* {e0['timing_s']['minimum']:.0f} s, H and its "
+                     f"eigenpairs {e0['timing_s']['hessian_and_eigh']:.0f} s"))  # fmt: skip
     e1 = json.loads((results / "real_model" / "e1_d510_lam0.0001.json").read_text())
     n_solves = len(e1["cases"]) + len(e1["refined"])
     rows.append((f"Real model E1 (d = {e1['config']['dim']}, the real loss on {e1['config']['subset'] or 60000:,} "
                  f"images): {n_solves} free-end solves (`real-model e1`)",
                  f"{e1['timing_s']['total'] / 60:.0f} min in all"))  # fmt: skip
+    e2_path = results / "real_model" / "e2_d510_lam0.0001.json"
+    if e2_path.exists():
+        e2 = json.loads(e2_path.read_text())
+        per = [c["seconds"]["flows"] + c["seconds"]["solves"] for c in e2["cases"]]
+        rows.append((f"Real model E2 (d = {e2['config']['dim']}, the real loss on {e2['config']['subset'] or 60000:,} "
+                     f"images): per γ, two free-end solves ({e2['config']['n_points']} and "
+                     f"{2 * e2['config']['n_points'] - 1} nodes) and two BDF flows (`real-model e2`)",
+                     f"{min(per) / 60:.0f}–{max(per) / 60:.0f} min per γ, {sum(per) / 60:.0f} min in all"))  # fmt: skip
     records = [json.loads(f.read_text()) for f in training + sorted((results / "training" / "lr_sweep").glob("*.json"))]
     gpu = [r for r in records if r["device"].startswith("cuda")]
     none = "" if gpu else ": none measured (no GPU was lent to the sessions that made the runs)"

@@ -333,6 +333,9 @@ def test_e2_headline_report_and_panel_read_the_gap_record():
     assert "Lambda = 0.490" in text and "gamma = 4.2    (6 sqrt(eta k Lambda)): gradient flow 8.33e-04" in text
     assert "slope of gradient flow's gap over m >= 3: -2.00 (criterion -2 +- 0.2): holds" in text
     assert "x the floor (1): not measured (criterion <= -3.5): does not hold" in text
+    assert (
+        "gradient flow's gap / the modified flow's: 12.0 at the smallest gamma, 432.0 at the largest" in text
+    )  # 3 m^2
     import matplotlib.pyplot as plt
 
     from functions.plotting import render_panel
@@ -344,6 +347,30 @@ def test_e2_headline_report_and_panel_read_the_gap_record():
     slope2 = ax.lines[3].get_ydata()
     assert slope2[0] == pytest.approx(cases[1]["gap_gf"] * (2 / 3) ** -2), "through the first fitted point (m = 3)"
     plt.close(fig)
+
+
+def test_e2_record_supports_the_notebooks_statements():
+    """The cached E2 record (d = 510, all 60,000 images): every criterion holds; gradient flow's slope -1.94; the
+    modified flow 1.9 times closer at the smallest gamma and 68.8 at the largest; its slope -3.90 from exactly 3
+    gammas (m = 3, 4, 5.5) above 10 x the floor 2.6e-06, which its gap meets at m = 16; results/fig2_e2.json holds
+    exactly the headline; the panel's reference lines go through the first fitted point."""
+    from functions import fig2
+    from functions.real_model_runs import load_real_model_record
+
+    record = load_real_model_record("e2", 510, 1e-4, out_dir=RESULTS / "real_model")
+    numbers = fig2.e2_headline(record)
+    assert record["config"]["subset"] is None and numbers["n_points"] == 512
+    assert numbers["holds"] == dict.fromkeys(numbers["holds"], True)
+    assert round(numbers["gf_slope"], 2) == -1.94 and round(numbers["modified_slope"], 2) == -3.90
+    assert (round(numbers["ratio"][0], 1), round(numbers["ratio"][-1], 1)) == (1.9, 68.8)
+    floor = np.asarray(numbers["floor"])
+    assert floor.max() < 2.65e-6 and floor.min() > 2.55e-6
+    above = [m for m, g, f in zip(numbers["multiple"], numbers["gap_modified"], floor, strict=True)
+             if m >= 3 and g >= 10 * f]  # fmt: skip
+    assert above == [3.0, 4.0, 5.5] and numbers["n_measurable"] == 3
+    assert numbers["gap_modified"][-1] < 1.25 * floor[-1], "at m = 16 the modified gap meets the floor"
+    stored = read_json(RESULTS / "fig2_e2.json")["numbers"]
+    assert_close_tree(numbers, stored, rtol=1e-5, atol=0.0)
 
 
 def test_the_training_result_statements_hold_on_the_committed_runs():
