@@ -373,6 +373,62 @@ def test_e2_record_supports_the_notebooks_statements():
     assert_close_tree(numbers, stored, rtol=1e-5, atol=0.0)
 
 
+def _e3_record():
+    """A hand-made E3 record: 3 gammas, 4 families, curves on 5 nodes."""
+    from functions.real_model_runs import E3_CONFIG, E3_CRITERIA, e3_summary
+
+    regrets = [{"gf": 2.0, "heavy_ball": 1.5, "ballistic": 0.5, "adam": 0.6},
+               {"gf": 0.1, "heavy_ball": 0.05, "ballistic": 0.2, "adam": 0.3},
+               {"gf": 0.004, "heavy_ball": 0.004, "ballistic": 0.3, "adam": 0.4}]  # fmt: skip
+    t = [0.0, 1.0, 10.0, 100.0, 1000.0]
+    cases = []
+    for gamma, alpha, r in zip([0.01, 1.0, 10.0], [30.0, 0.9, 0.1], regrets, strict=True):
+        curves = {"t": t, **{key: {"loss": [1.0, 0.5, 0.1, 0.01, 1e-4], "distance": [5.0, 4.0, 2.0, 1.0, 0.1]}
+                              for key in ("optimal", *r)}}  # fmt: skip
+        learners = {key: {"regret": v, "constants": {"alpha": alpha} if key == "gf" else {"x": 1.0},
+                          "converged": True} for key, v in r.items()}  # fmt: skip
+        cases.append({"gamma": gamma, "learners": learners, "curves": curves, "residual": 1e-9})
+    config = {**E3_CONFIG, "multiples": [0.01, 1.0, 10.0], "dim": 510, "lam": 1e-4, "n_points": 256}
+    return {"config": config, "criteria": E3_CRITERIA, "model": {"Lambda": 0.5}, "cases": cases,
+            "summary": e3_summary(cases, config)}  # fmt: skip
+
+
+def test_e3_headline_report_and_panels_read_the_regret_record():
+    """E3's numbers from a hand-made record: each family's regret per gamma, the best family, gradient flow's rate
+    at the largest gamma against eta k / gamma, the criteria in the printed lines; panel i draws one series per
+    family on log axes, panel j the optimal path and the four families at 3 gammas, loss above and distance below."""
+    from functions import fig2
+    from functions.real_model_runs import e3_summary
+
+    record = _e3_record()
+    numbers = fig2.e3_headline(record)
+    assert numbers["regret"]["ballistic"] == [0.5, 0.2, 0.3] and numbers["best"] == ["ballistic", "heavy_ball", "gf"]
+    assert numbers["gf_rate"] == pytest.approx(1.0) and numbers["holds"] == dict.fromkeys(numbers["holds"], True)
+    text = fig2.e3_report(numbers)
+    assert "the first 10,000 images" in text and "Lambda = 0.500" in text
+    assert ("gamma = 1       (1 sqrt(eta k Lambda)): gradient flow 0.1, heavy ball 0.05, Ballistic flow 0.2, Adam "
+            "flow 0.3; best: heavy ball") in text  # fmt: skip
+    assert "at tuned rate 1.000 x eta k / gamma (within 0.05): holds" in text
+    assert "Ballistic flow below gradient flow: holds; Adam flow below gradient flow: holds" in text
+    record["cases"][0]["learners"]["ballistic"]["regret"] = 3.0
+    record["summary"] = e3_summary(record["cases"], record["config"])
+    assert "Ballistic flow below gradient flow: does not hold" in fig2.e3_report(fig2.e3_headline(record))
+    import matplotlib.pyplot as plt
+
+    from functions.plotting import render_panel
+
+    panels = fig2.e3_panels(record)
+    fig = render_panel(panels["i"])
+    (ax,) = fig.axes
+    assert len(ax.lines) == 4 and ax.get_xscale() == ax.get_yscale() == "log"
+    np.testing.assert_allclose(ax.lines[2].get_ydata(), [3.0, 0.2, 0.3])
+    plt.close(fig)
+    fig = render_panel(panels["j"])
+    assert len(fig.axes) == 6 and all(len(a.lines) == 5 for a in fig.axes)
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_xdata(), [1.0, 10.0, 100.0, 1000.0])  # t = 0 left out
+    plt.close(fig)
+
+
 def test_the_training_result_statements_hold_on_the_committed_runs():
     """The fig2 notebook's training result: e holds both claims at every epoch; f at epoch 25 (Ballistic - SGD
     train loss -0.022, Ballistic - Adam test accuracy -0.24 points) and at epoch 5 of the same runs, while the
