@@ -16,6 +16,9 @@ Parts (the real-model test, beyond the paper; see ``solver_checks`` for E0's cri
   e3   regret on one time axis: gradient flow, heavy ball, and the Ballistic and Adam flows (``learner_flows``),
        each family's constants tuned to minimise J, against J* of the optimal path (``regret``), for gamma from
        0.01 to 10 sqrt(eta k Lambda); the loss and the distance to theta* of every learner on one time axis.
+  e4   is Ballistic the diagonal gamma -> 0 rule? Along the optimal path at gamma << sqrt(eta k lambda_min) from 5
+       starts, the cosine of the optimal velocity with -H^{-1/2} grad L, -diag(H)^{-1/2} grad L, Ballistic's and
+       Adam's directions (beliefs from minibatch squared gradients) and -grad L (``directions``).
   e5   Figure 1 with a free end: where the optimal path from each start in the local basin of the double well
        ends, over a grid of gamma (``escape``); the published panel pins the end at the global minimum.
 """
@@ -37,6 +40,7 @@ from ._checks import check_int, check_positive
 from ._cli import at_least, int_or_none, positive
 from ._io import atomic_path, read_json, write_json
 from .checkpoint import checkpoint_dir
+from .directions import DIRECTIONS, cosines
 from .escape import escape_map
 from .gd_limit import gradient_flow, modified_coefficient
 from .landscapes import DoubleWell
@@ -51,11 +55,12 @@ from .solver_checks import DECAY, E0_CRITERIA, e0_case, horizon_grid
 
 __all__ = ["E1_CONFIG", "E1_CRITERIA", "E2_CONFIG", "E2_CRITERIA", "E3_CONFIG", "E3_CRITERIA", "E5_CONFIG",
            "OUT_DIR", "PARTS", "e0_record", "e1_case", "e1_record", "e2_case", "e2_partial_path", "e2_record",
-           "e2_summary", "e3_case", "e3_partial_path", "e3_record", "e3_summary", "e5_record",
+           "e2_summary", "e3_case", "e3_partial_path", "e3_record", "e3_summary", "E4_CONFIG", "E4_CRITERIA",
+           "e4_case", "e4_partial_path", "e4_record", "e4_summary", "e5_record",
            "load_real_model_record", "main", "record_path", "refine_grid"]  # fmt: skip
 
 OUT_DIR = "results/real_model"
-PARTS = ("e0", "e1", "e2", "e3", "e5")
+PARTS = ("e0", "e1", "e2", "e3", "e4", "e5")
 
 #: E5's grid: starts in the local basin of Figure 1b's double well, gammas, the horizon and its time points.
 E5_CONFIG = {
@@ -116,6 +121,21 @@ E3_CONFIG = {"multiples": [0.01, 0.1, 1.0, 10.0], "start": "zero", "eta": 1.0, "
 #: (else its tuning failed). The far-sighted claim (Sections 4-5, Figure 2e): at the smallest gamma the Ballistic
 #: flow's regret and the Adam flow's are each below gradient flow's.
 E3_CRITERIA = {"regret_floor": 1e-6, "gf_regret_max": 0.01, "gf_rate_tol": 0.05}
+
+#: E4's gamma, as a multiple of sqrt(eta k lambda_min) (gamma^2 << eta k h for every mode: the gamma -> 0 regime),
+#: its starts (theta0 = 0, and theta* + delta_scale |theta*| u_j along seeded Gaussian directions u_j), the beliefs'
+#: batch B and epsilon (Figure 2e's), Adam's gradient memory tau1 in units of 1 / sqrt(eta k Lambda) (the fastest
+#: mode's time constant at gamma -> 0: beta1 = 0.9 is a memory of 10 steps, and a stable step is ~0.1 of it), the
+#: part of the path read (t <= window T: the free end's natural condition bends the last stretch), and every how
+#: many steps the directions are computed (each needs H and its eigenpairs at the step's midpoint).
+E4_CONFIG = {"gamma_over_slowest": 0.1, "delta_scale": 0.5, "delta_seeds": [1, 2, 3, 4], "batch": 128, "eps": 1e-8,
+             "adam_tau1": 1.0, "window": 0.5, "every": 2, "eta": 1.0, "k": 1.0}  # fmt: skip
+
+#: E4's criteria, fixed before the recorded run, on the cosines pooled over the 5 starts and the steps read: the
+#: exact gamma -> 0 rule -H^{-1/2} grad L has the highest median of the five directions and a median >= exact_min;
+#: Ballistic's median within ballistic_vs_diagonal of the diagonal rule's (Ballistic is the diagonal rule); and
+#: Ballistic's median above gradient descent's.
+E4_CRITERIA = {"exact_min": 0.9, "ballistic_vs_diagonal": 0.05}
 
 #: gamma from 0.01 to 100 sqrt(eta k lambda_max), log-spaced, this many values.
 N_GAMMAS = 7
@@ -426,10 +446,14 @@ def e2_summary(cases: list[dict], multiples, criteria: dict = E2_CRITERIA) -> di
 def e2_partial_path(n_components, lam, n_points, subset, config: dict = E2_CONFIG, checkpoints=None) -> pathlib.Path:
     """Where e2_record keeps its finished cases (one ~8-minute solve each at d = 510): checkpoints/real_model/,
     keyed by a hash of everything that decides them, so a rerun with the same arguments resumes."""
-    key = {"config": config, "n_components": n_components, "lam": lam, "n_points": n_points, "subset": subset,
-           "criteria": E2_CRITERIA, "flow_rtol": E2_FLOW_RTOL, "decay": DECAY}  # fmt: skip
+    return _partial_path("e2", checkpoints, config=config, n_components=n_components, lam=lam, n_points=n_points,
+                         subset=subset, criteria=E2_CRITERIA, flow_rtol=E2_FLOW_RTOL, decay=DECAY)  # fmt: skip
+
+
+def _partial_path(part: str, checkpoints, **key) -> pathlib.Path:
+    """checkpoints/real_model/<part>_<hash of everything that decides the part's cases>.json."""
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-    return checkpoint_dir(checkpoints) / "real_model" / f"e2_{digest}.json"
+    return checkpoint_dir(checkpoints) / "real_model" / f"{part}_{digest}.json"
 
 
 def e2_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 512, root=None,
@@ -585,10 +609,8 @@ def e3_summary(cases: list[dict], config: dict = E3_CONFIG, criteria: dict = E3_
 
 def e3_partial_path(n_components, lam, n_points, subset, config: dict = E3_CONFIG, checkpoints=None) -> pathlib.Path:
     """Where e3_record keeps each tuned family (minutes each): checkpoints/real_model/e3_<hash of its inputs>.json."""
-    key = {"config": config, "n_components": n_components, "lam": lam, "n_points": n_points, "subset": subset,
-           "criteria": E3_CRITERIA, "decay": DECAY}  # fmt: skip
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-    return checkpoint_dir(checkpoints) / "real_model" / f"e3_{digest}.json"
+    return _partial_path("e3", checkpoints, config=config, n_components=n_components, lam=lam, n_points=n_points,
+                         subset=subset, criteria=E3_CRITERIA, decay=DECAY)  # fmt: skip
 
 
 def e3_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 256, root=None,
@@ -644,6 +666,110 @@ def e3_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 
     }
 
 
+def _e4_starts(theta_star: np.ndarray, config: dict) -> dict[str, np.ndarray]:
+    starts = {"zero": np.zeros_like(theta_star)}
+    for seed in config["delta_seeds"]:
+        u = np.random.default_rng(seed).standard_normal(theta_star.shape)
+        starts[f"near{seed}"] = theta_star + config["delta_scale"] * np.linalg.norm(theta_star) * u / np.linalg.norm(u)
+    return starts
+
+
+def e4_case(model, theta_star, eig, theta0, *, gamma: float, Lam: float, n_points: int,
+            config: dict = E4_CONFIG) -> dict:  # fmt: skip
+    """E4 from one start: the free-end optimal path of the real loss at ``gamma`` (E0's grid, Newton-Krylov from the
+    quadratic model's exact path) and the cosines of its velocity with each candidate direction
+    (``directions.cosines``) on the steps with t <= window T."""
+    h = eig[0]
+    eta, k = config["eta"], config["k"]
+    T, t = horizon_grid(rates(h, gamma, eta, k), n_points)
+    clock = time.perf_counter()
+    guess = free_end_lq(None, theta_star, theta0, T, gamma, eta, k, eig=eig)(t)
+    path = solve_path(Problem(model, gamma=gamma, eta=eta, k=k), theta0, T, t=t, curvature=eig, guess=guess)
+    t_solve = time.perf_counter() - clock
+    last = int(np.searchsorted(t, config["window"] * T, side="right"))
+    cos = cosines(model, t[:last], path.theta[:last], batch=config["batch"], eps=config["eps"],
+                  tau1=config["adam_tau1"] / np.sqrt(eta * k * Lam), every=config["every"])  # fmt: skip
+    return {"T": float(T), "n_points": n_points, "residual": path.info.residual, "newton": path.info.n_iter,
+            "krylov": path.info.n_inner, "distance": float(np.linalg.norm(theta0 - theta_star)), "cosines": cos,
+            "seconds": {"solve": t_solve, "cosines": time.perf_counter() - clock - t_solve}}  # fmt: skip
+
+
+def _quartiles(values) -> dict:
+    q = np.percentile(np.asarray(values, dtype=np.float64), [25, 50, 75])
+    return {"q25": float(q[0]), "median": float(q[1]), "q75": float(q[2])}
+
+
+def e4_summary(cases: list[dict], criteria: dict = E4_CRITERIA) -> dict:
+    """E4's medians and interquartile ranges per direction, pooled over the starts and per start, and its
+    criteria (``E4_CRITERIA``)."""
+    pooled = {name: _quartiles([v for c in cases for v in c["cosines"][name]]) for name in DIRECTIONS}
+    per_start = {name: [float(np.median(c["cosines"][name])) for c in cases] for name in DIRECTIONS}
+    med = {name: pooled[name]["median"] for name in DIRECTIONS}
+    holds = {
+        "exact_best": max(med, key=med.get) == "exact",
+        "exact_close": med["exact"] >= criteria["exact_min"],
+        "ballistic_is_diagonal": abs(med["ballistic"] - med["diagonal"]) <= criteria["ballistic_vs_diagonal"],
+        "ballistic_beats_gradient": med["ballistic"] > med["gradient"],
+    }
+    return {"pooled": pooled, "per_start_median": per_start, "n_steps": sum(len(c["cosines"]["t"]) for c in cases),
+            "holds": holds}  # fmt: skip
+
+
+def e4_partial_path(n_components, lam, n_points, subset, config: dict = E4_CONFIG, checkpoints=None) -> pathlib.Path:
+    """Where e4_record keeps each finished start (minutes each): checkpoints/real_model/e4_<hash>.json."""
+    return _partial_path("e4", checkpoints, config=config, n_components=n_components, lam=lam, n_points=n_points,
+                         subset=subset, criteria=E4_CRITERIA, decay=DECAY)  # fmt: skip
+
+
+def e4_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 256, root=None,
+              subset: int | None = None, config: dict = E4_CONFIG, checkpoints=None) -> dict:  # fmt: skip
+    """Run E4 from every start of ``config`` and return its record; each finished start is kept in
+    ``e4_partial_path`` and a rerun with the same arguments resumes."""
+    start = time.perf_counter()
+    n_components, lam, n_points = _checked(n_components, lam, n_points)
+    partial = e4_partial_path(n_components, lam, n_points, subset, config, checkpoints)
+    done = json.loads(partial.read_text())["cases"] if partial.exists() else {}
+    if done:
+        print(f"  e4: resuming from {partial} ({len(done)} starts done)", flush=True)
+    model, theta_star, newton, _, eig, _, _ = _model_at_minimum(n_components, lam, root, subset)
+    lam_min = float(eig[0][0])
+    Lam = max(_largest_curvature(model, np.zeros_like(theta_star)), float(eig[0][-1]))
+    gamma = config["gamma_over_slowest"] * np.sqrt(config["eta"] * config["k"] * lam_min)
+    cases = {}
+    for name, theta0 in _e4_starts(theta_star, config).items():
+        if name not in done:
+            done[name] = e4_case(model, theta_star, eig, theta0, gamma=gamma, Lam=Lam, n_points=n_points,
+                                 config=config)  # fmt: skip
+            with atomic_path(partial) as tmp:
+                tmp.write_text(json.dumps({"cases": done}))
+        cases[name] = {"start": name, **done[name]}
+        med = {d: float(np.median(cases[name]["cosines"][d])) for d in DIRECTIONS}
+        print(f"  e4 from {name}: median cosines " + ", ".join(f"{d} {v:.3f}" for d, v in med.items()), flush=True)
+    rows = list(cases.values())
+    return {
+        "part": "e4",
+        "description": "Real-model test E4 (beyond the paper): along the free-end optimal path at gamma = "
+        "gamma_over_slowest sqrt(eta k lambda_min) of L2-regularised logistic regression on MNIST (Newton-Krylov, "
+        "second-order rule), from theta0 = 0 and from 4 starts theta* + delta, the cosine of the optimal velocity on "
+        "each step with -H^{-1/2} grad L, -diag(H)^{-1/2} grad L, Ballistic's -(s_B + eps)^{-1/2} grad L, Adam's "
+        "-m / (sqrt(s_B) + eps) and -grad L at the step's midpoint (s_B the minibatch second moment).",
+        "config": _config(config, model, n_components=n_components, lam=lam, n_points=n_points, subset=subset),
+        "criteria": E4_CRITERIA,
+        "model": {
+            "newton_steps": newton,
+            "grad_max": float(np.max(np.abs(model.grad(theta_star)))),
+            "lambda_min": lam_min,
+            "lambda_max_star": float(eig[0][-1]),
+            "Lambda": Lam,
+            "gamma": gamma,
+        },
+        "cases": rows,
+        "summary": e4_summary(rows),
+        "timing_s": {"total": time.perf_counter() - start},
+        "machine": _machine(),
+    }
+
+
 def load_real_model_record(part: str, dim: int | None = None, lam: float | None = None, out_dir=OUT_DIR) -> dict:
     """The cached record, or a clear error naming the command that makes it."""
     path = record_path(part, dim, lam, out_dir)
@@ -663,7 +789,10 @@ def parser() -> argparse.ArgumentParser:
                    help="PCA components (default 50: d = 510); none")  # fmt: skip
     p.add_argument("--lam", type=positive, default=1e-4, help="L2 weight lambda (default 1e-4)")
     p.add_argument(
-        "--points", type=at_least(8), default=None, help="time nodes N (default 256 for e1 and e3, 512 for e0 and e2)"
+        "--points",
+        type=at_least(8),
+        default=None,
+        help="time nodes N (default 256 for e1, e3 and e4, 512 for e0 and e2)",
     )
     p.add_argument("--subset", type=at_least(1), default=None, help="the first N training images (default: all 60,000)")
     p.add_argument("--root", default=None, help="data folder (default: data/ or $LOSSNAV_DATA)")
@@ -675,7 +804,7 @@ def main(argv=None) -> None:
     p = parser()
     args = p.parse_args(argv)
     if args.points is None:
-        args.points = 256 if args.part in ("e1", "e3") else 512
+        args.points = 256 if args.part in ("e1", "e3", "e4") else 512
     if args.part == "e1":
         record = e1_record(args.components, args.lam, args.points, root=args.root, subset=args.subset)
         path = write_json(record_path("e1", record["config"]["dim"], args.lam, args.out), record, digits=4, floor=0.0)
@@ -696,6 +825,12 @@ def main(argv=None) -> None:
         path = write_json(record_path("e3", record["config"]["dim"], args.lam, args.out), record, digits=7, floor=0.0)
         print(f"wrote {path}: best learner by gamma {record['summary']['best']}; criteria: "
               f"{record['summary']['holds']}")  # fmt: skip
+        return
+    if args.part == "e4":
+        record = e4_record(args.components, args.lam, args.points, root=args.root, subset=args.subset)
+        path = write_json(record_path("e4", record["config"]["dim"], args.lam, args.out), record, digits=4, floor=0.0)
+        med = {d: v["median"] for d, v in record["summary"]["pooled"].items()}
+        print(f"wrote {path}: median cosines {med}; criteria: {record['summary']['holds']}")
         return
     if args.part == "e5":
         record = e5_record()

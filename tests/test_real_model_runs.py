@@ -246,3 +246,44 @@ def test_e3_pipeline_tunes_every_learner_and_resumes_from_its_checkpoint(tmp_pat
         assert {k: v["regret"] for k, v in a["learners"].items()} == pytest.approx(
             {k: v["regret"] for k, v in b["learners"].items()}, rel=1e-3, abs=1e-9
         )
+
+
+def test_e4_summary_pools_the_cosines_and_computes_each_criterion():
+    rng = np.random.default_rng(0)
+    level = {"exact": 0.97, "diagonal": 0.8, "ballistic": 0.78, "adam": 0.7, "gradient": 0.3}
+    cases = [{"cosines": {"t": list(range(40)), **{d: list(v + 0.01 * rng.standard_normal(40))
+                                                   for d, v in level.items()}}} for _ in range(5)]  # fmt: skip
+    s = R.e4_summary(cases)
+    assert s["n_steps"] == 200 and len(s["per_start_median"]["exact"]) == 5
+    assert s["pooled"]["exact"]["median"] == pytest.approx(0.97, abs=0.005)
+    assert s["pooled"]["exact"]["q25"] < 0.97 < s["pooled"]["exact"]["q75"]
+    assert s["holds"] == dict.fromkeys(s["holds"], True)
+    for d, bad in (("diagonal", 0.99), ("ballistic", 0.72), ("exact", 0.85)):  # diagonal 0.99: exact not best
+        shifted = [{"cosines": {**c["cosines"], d: [v - level[d] + bad for v in c["cosines"][d]]}} for c in cases]
+        holds = R.e4_summary(shifted)["holds"]
+        expected = {"diagonal": {"exact_best", "ballistic_is_diagonal"}, "ballistic": {"ballistic_is_diagonal"},
+                    "exact": {"exact_close"}}[d]  # fmt: skip
+        assert {k for k, v in holds.items() if not v} == expected, d
+
+
+def test_e4_pipeline_reads_cosines_along_solved_paths_and_resumes(tmp_path, monkeypatch):
+    root, kind = _mnist_root(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    monkeypatch.setenv("LOSSNAV_CHECKPOINTS", str(tmp_path / "ck"))
+    monkeypatch.setitem(R.E4_CONFIG, "delta_seeds", [1])
+    monkeypatch.setitem(R.E4_CONFIG, "every", 4)
+    experiments_main(["real-model", "e4", "--components", "5", "--points", "48", "--root", str(root), "--out",
+                      str(out), "--subset", "300"])  # fmt: skip
+    record = json.loads(R.record_path("e4", 60, 1e-4, out).read_text())
+    assert [c["start"] for c in record["cases"]] == ["zero", "near1"], kind
+    assert record["model"]["gamma"] == pytest.approx(0.1 * record["model"]["lambda_min"] ** 0.5, rel=1e-3)
+    for case in record["cases"]:
+        assert case["residual"] <= 1e-6 and max(case["cosines"]["t"]) <= case["T"] / 2
+        for d in ("exact", "diagonal", "ballistic", "adam", "gradient"):
+            assert all(-1 <= v <= 1 for v in case["cosines"][d])
+        assert np.median(case["cosines"]["exact"]) > np.median(case["cosines"]["gradient"])
+    assert record["summary"]["holds"] == R.e4_summary(record["cases"])["holds"]
+    monkeypatch.setattr(R, "e4_case", lambda *a, **k: pytest.fail("solved a start that was kept"))
+    again = R.e4_record(5, 1e-4, 48, root=root, subset=300)
+    for d, q in record["summary"]["pooled"].items():
+        assert again["summary"]["pooled"][d] == pytest.approx(q, rel=1e-3)
