@@ -60,6 +60,9 @@ __all__ = [
     "path_distances",
     "distance_report",
     "sweep_title",
+    "e4_headline",
+    "e4_report",
+    "e4_panels",
 ]
 
 GAMMA_STYLE = {0.0: "#29b6f6", 10.0: "0.45"}
@@ -503,3 +506,89 @@ def panels(data: Fig4Data, params: Params) -> dict[str, Panel]:
         "e": Panel(e, size=(2.9, 2.7)),
         "f": Panel(f, cols=2, size=(5.6, 2.7)),
     }
+
+
+#: E4's directions as printed and drawn: (label, colour, line style), in ``directions.DIRECTIONS`` order.
+E4_STYLE = {"exact": (r"$H^{-1/2}\nabla L$ (the $\gamma \to 0$ rule)", "black", "-"),
+            "diagonal": (r"$\mathrm{diag}(H)^{-1/2}\nabla L$", "#8e44ad", "-"),
+            "ballistic": ("Ballistic", "#e67e22", "-"), "adam": ("Adam", "#27ae60", "--"),
+            "gradient": (r"$\nabla L$ (gradient descent)", "#7f8c8d", ":")}  # fmt: skip
+E4_NAMES = {"exact": "H^-1/2 grad L", "diagonal": "diag(H)^-1/2 grad L", "ballistic": "Ballistic", "adam": "Adam",
+            "gradient": "grad L"}  # fmt: skip
+
+
+def e4_headline(record: dict) -> dict:
+    """E4's numbers from its cached record (``real_model_runs``): per direction the pooled median and
+    interquartile range of the cosine with the optimal velocity and each start's median, and which criteria held."""
+    s, model = record["summary"], record["model"]
+    return {
+        "dim": record["config"]["dim"],
+        "lam": record["config"]["lam"],
+        "gamma": model["gamma"],
+        "gamma_over_slowest": record["config"]["gamma_over_slowest"],
+        "starts": [c["start"] for c in record["cases"]],
+        "n_steps": s["n_steps"],
+        "criteria": record["criteria"],
+        "pooled": s["pooled"],
+        "per_start_median": s["per_start_median"],
+        "residual_max": max(c["residual"] for c in record["cases"]),
+        "holds": s["holds"],
+    }
+
+
+def e4_report(numbers: dict) -> str:
+    """The printed lines of E4."""
+    c, h = numbers["criteria"], numbers["holds"]
+
+    def verdict(key):
+        return "holds" if h[key] else "does not hold"
+
+    lines = [f"E4 (MNIST logistic regression, d = {numbers['dim']}, lambda = {numbers['lam']:g}; gamma = "
+             f"{numbers['gamma']:.2g} = {numbers['gamma_over_slowest']:g} sqrt(eta k lambda_min); "
+             f"{len(numbers['starts'])} starts, {numbers['n_steps']} steps): cosine of the optimal velocity "
+             "with"]  # fmt: skip
+    for name, q in numbers["pooled"].items():
+        per = ", ".join(f"{v:.3f}" for v in numbers["per_start_median"][name])
+        lines.append(f"  {E4_NAMES[name]:<20} median {q['median']:.3f} (IQR {q['q25']:.3f} - {q['q75']:.3f}); "
+                     f"per start {per}")  # fmt: skip
+    med = {name: q["median"] for name, q in numbers["pooled"].items()}
+    lines += [
+        f"the gamma -> 0 rule H^-1/2 grad L has the highest median: {verdict('exact_best')}; its median >= "
+        f"{c['exact_min']:g}: {verdict('exact_close')}",
+        f"Ballistic within {c['ballistic_vs_diagonal']:g} of diag(H)^-1/2 grad L (difference "
+        f"{med['ballistic'] - med['diagonal']:+.3f}): {verdict('ballistic_is_diagonal')}",
+        f"Ballistic above gradient descent (difference {med['ballistic'] - med['gradient']:+.3f}): "
+        f"{verdict('ballistic_beats_gradient')}",
+        f"largest costate residual {numbers['residual_max']:.1e}",
+    ]
+    return "\n".join(lines)
+
+
+def e4_panels(record: dict) -> dict[str, Panel]:
+    """Panel g (this repository's extension): left, the cosine of the optimal velocity with each direction along
+    the path (median over the starts at each step); right, each direction's pooled median and interquartile
+    range, with each start's median as dots."""
+    n = e4_headline(record)
+    cases = record["cases"]
+
+    def draw(axes):
+        left, right = axes
+        t = np.asarray(cases[0]["cosines"]["t"])
+        for name, (label, color, style) in E4_STYLE.items():
+            med = np.median([c["cosines"][name] for c in cases], axis=0)
+            left.semilogx(t, med, style, color=color, lw=1.2, label=label)
+        left.set_xlabel("$t$")
+        left.set_ylabel(r"$\cos(\dot\theta^*, -d)$, median over starts")
+        left.set_ylim(min(0.0, left.get_ylim()[0]), 1.02)
+        left.legend(fontsize=5.5, frameon=False, loc="lower left")
+        for i, (name, (_, color, _)) in enumerate(E4_STYLE.items()):
+            q = n["pooled"][name]
+            right.errorbar([i], [q["median"]], yerr=[[q["median"] - q["q25"]], [q["q75"] - q["median"]]], fmt="o",
+                           color=color, ms=5, capsize=3)  # fmt: skip
+            right.plot([i] * len(cases), n["per_start_median"][name], ".", color=color, ms=3, alpha=0.6)
+        right.set_xticks(range(len(E4_STYLE)))
+        right.set_xticklabels(["$H^{-1/2}$", "diag", "Ballistic", "Adam", "GD"], fontsize=7)
+        right.set_ylim(min(0.0, right.get_ylim()[0]), 1.02)
+        right.set_title("(extension, not in the paper)", fontsize=8)
+
+    return {"g": Panel(draw, cols=2, size=(6.0, 2.8))}

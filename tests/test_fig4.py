@@ -143,3 +143,46 @@ def test_report_of_each_panel(monkeypatch):
     assert fig4.report(data, numbers, "f").startswith("c = 0.00: optimal reset fraction predicted 1.000")
     with pytest.raises(ValueError, match="Invalid panel value: 'g'"):
         fig4.report(data, numbers, "g")
+
+
+def _e4_record(levels):
+    """A hand-made E4 record: 3 starts on one grid of 6 steps, each direction's cosines around its level."""
+    from functions.real_model_runs import E4_CONFIG, E4_CRITERIA, e4_summary
+
+    t = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0]
+    cases = [{"start": name, "residual": 1e-9,
+              "cosines": {"t": t, **{d: [min(1.0, v + 0.01 * j - 0.02 * i) for j in range(6)]
+                                     for d, v in levels.items()}}}
+             for i, name in enumerate(["zero", "near1", "near2"])]  # fmt: skip
+    config = {**E4_CONFIG, "dim": 510, "lam": 1e-4}
+    return {"config": config, "criteria": E4_CRITERIA, "model": {"gamma": 1e-3}, "cases": cases,
+            "summary": e4_summary(cases)}  # fmt: skip
+
+
+def test_e4_headline_report_and_panel_read_the_cosine_record():
+    """E4's numbers from a hand-made record: pooled median and IQR per direction, each start's median, the
+    criteria and the differences in the printed lines; panel g: one median line per direction along t, and a
+    median with its IQR per direction."""
+    levels = {"exact": 0.95, "diagonal": 0.8, "ballistic": 0.78, "adam": 0.7, "gradient": 0.5}
+    record = _e4_record(levels)
+    numbers = fig4.e4_headline(record)
+    assert numbers["starts"] == ["zero", "near1", "near2"] and numbers["n_steps"] == 18
+    assert numbers["pooled"]["exact"]["median"] == pytest.approx(0.955)
+    assert numbers["per_start_median"]["gradient"] == pytest.approx([0.525, 0.505, 0.485])
+    text = fig4.e4_report(numbers)
+    assert "3 starts, 18 steps" in text and "gamma = 0.001 = 0.1 sqrt(eta k lambda_min)" in text
+    assert "  Ballistic            median 0.785 (IQR 0.770 - 0.800); per start 0.805, 0.785, 0.765" in text
+    assert "has the highest median: holds; its median >= 0.9: holds" in text
+    assert "(difference -0.020): holds" in text and "(difference +0.280): holds" in text
+    worse = fig4.e4_report(fig4.e4_headline(_e4_record({**levels, "ballistic": 0.45})))
+    assert "(difference -0.350): does not hold" in worse and "(difference -0.050): does not hold" in worse
+    import matplotlib.pyplot as plt
+
+    from functions.plotting import render_panel
+
+    fig = render_panel(fig4.e4_panels(record)["g"])
+    left, right = fig.axes
+    assert len(left.lines) == 5 and left.get_xscale() == "log"
+    np.testing.assert_allclose(left.lines[4].get_ydata(), [0.48 + 0.01 * j for j in range(6)])
+    assert len(right.containers) == 5, "one median with its IQR per direction"
+    plt.close(fig)
