@@ -10,6 +10,9 @@ results/ and fig_images/ belong to the notebooks' main cells.
         and the basin where each learner ends.
   fig2: gamma, H11/H22 -> the optimal trajectory vs the far-sighted (gamma = 0) one over the loss, and the
         rate ratio r1/r2 against its linear (gamma >> 1) and square-root (gamma = 0) limits.
+  fig2 (real model): gamma -> the predicted rates r(h) over the real model's spectrum (E1, logistic regression on
+        MNIST), with the rates measured mode by mode along the solved optimal path at the recorded gamma nearest
+        to the slider, and the log-log slope of rate against curvature, predicted and measured, against gamma.
   fig3: metric ratio, q, j, gamma -> the paths under a metric, a rotation and a decay, their end points and
         the distance of each to the minimum mu.
   fig4: sigma^2/q -> beta1 and a filter-vs-EMA trace; task correlation c -> cumulative loss against the reset
@@ -37,11 +40,13 @@ from .flows import gradient_flow
 from .geometry import DecayDrift, RotationDrift, diagonal_metric
 from .landscapes import DoubleWell, Quadratic
 from .least_action import minimise_action
+from .lq import rates
 from .objective import Problem
 from .plotting import BELIEF_COLOURS, LEARNER_COLOURS, STYLE, freeze_layout, loss_grid, loss_heatmap
 from .tasks import cumulative_losses, measured_optimal_fraction
 
-__all__ = ["Explorer", "Slider", "fig1_explorer", "fig2_explorer", "fig3_explorer", "fig4_explorer", "widget"]
+__all__ = ["Explorer", "Slider", "fig1_explorer", "fig2_explorer", "fig2_real_explorer", "fig3_explorer",
+           "fig4_explorer", "widget"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -222,6 +227,63 @@ def fig2_explorer(theta0, gamma: float, ratio: float, eta: float = 1.0, k: float
     sliders = {"gamma": Slider(0.0, 20.0, 0.1, gamma, "γ"),
                "ratio": Slider(lo, hi, 0.02, np.log10(ratio), "H₁₁/H₂₂", log=True)}  # fmt: skip
     return Explorer(fig, sliders, update, dynamic=[image, far, now, curve, marker, title])
+
+
+def _spectrum_slope(h, gamma: float, eta: float, k: float) -> float:
+    """Least-squares slope of log r(h) on log h over the spectrum ``h``."""
+    return float(np.polyfit(np.log(h), np.log(rates(h, gamma, eta, k)), 1)[0])
+
+
+def fig2_real_explorer(record: dict, gamma: float, start: str = "near") -> Explorer:
+    """gamma: r(h) over the real spectrum of E1's record (``real_model_runs.e1_record``), the measured rates from
+    ``start`` at the recorded gamma nearest to the slider (in log), and the slope of rate against curvature."""
+    h = np.asarray(record["h"], dtype=float)
+    cfg = record["config"]
+    eta, k = cfg["eta"], cfg["k"]
+    cases = [c for c in record["cases"] if c["start"] == start]
+    if not cases:
+        raise ValueError(
+            f"Invalid start value: {start!r}; the record has {sorted({c['start'] for c in record['cases']})}."
+        )
+    recorded = np.array([c["gamma"] for c in cases])
+    fig, (ax, ax_s) = _figure(7.0, 3.2, 2)
+    (curve,) = ax.loglog([], [], color="black", lw=2, label=r"$r(h)$ at $\gamma$ (slider)")
+    (near_curve,) = ax.loglog([], [], "--", color="#e67e22", lw=1, label=r"$r(h)$ at the recorded $\gamma$")
+    (dots,) = ax.loglog([], [], "o", color="#e67e22", ms=3, mfc="none", label="measured (solved path)")
+    r_all = np.concatenate([rates(h, g, eta, k) for g in (recorded.min(), recorded.max())])
+    ax.set(xlabel="curvature $h$ (eigenvalue of $H$ at $\\theta^*$)", ylabel="decay rate",
+           xlim=(h.min() / 1.5, h.max() * 1.5), ylim=(r_all.min() / 3, r_all.max() * 3))  # fmt: skip
+    ax.legend(fontsize=6, loc="upper left")
+    grid = np.geomspace(recorded.min(), recorded.max(), 200)
+    ax_s.semilogx(grid, [_spectrum_slope(h, g, eta, k) for g in grid], color="black", lw=1.5,
+                  label="predicted, whole spectrum")  # fmt: skip
+    ax_s.semilogx(recorded, [c["slope"] for c in cases], "o", color="#e67e22", ms=4, label="measured (E1)")
+    ax_s.semilogx(recorded, [c["slope_predicted"] for c in cases], "x", color="black", ms=5,
+                  label="predicted, the measured modes")  # fmt: skip
+    (mark,) = ax_s.semilogx([], [], "s", color="black", mfc="white", ms=6)
+    ax_s.axhline(0.5, ls=":", color="0.5", lw=1)
+    ax_s.axhline(1.0, ls=":", color="0.5", lw=1)
+    ax_s.set(xlabel=r"$\gamma$", ylabel="slope of log rate on log $h$", ylim=(0.4, 1.1))
+    ax_s.legend(fontsize=6, loc="upper left")
+    title = ax.set_title("", fontsize=8)
+
+    def update(gamma=gamma) -> dict:
+        i = int(np.argmin(np.abs(np.log(recorded) - np.log(gamma))))
+        case = cases[i]
+        curve.set_data(h, rates(h, gamma, eta, k))
+        near_curve.set_data(h, rates(h, case["gamma"], eta, k))
+        fitted = np.array([r is not None for r in case["rate"]])
+        dots.set_data(h[fitted], np.array([r for r in case["rate"] if r is not None]))
+        slope = _spectrum_slope(h, gamma, eta, k)
+        mark.set_data([gamma], [slope])
+        title.set_text(f"slope {slope:.3f} at gamma = {gamma:.3g}; measured {case['slope']:.3f} at "
+                       f"{case['gamma']:.3g} ({int(fitted.sum())} modes)")  # fmt: skip
+        return {"slope_predicted": slope, "gamma_measured": case["gamma"], "slope_measured": case["slope"],
+                "n_fitted": int(fitted.sum())}  # fmt: skip
+
+    lo, hi = np.log10(recorded.min()), np.log10(recorded.max())
+    sliders = {"gamma": Slider(lo, hi, 0.05, np.log10(gamma), "γ", log=True)}
+    return Explorer(fig, sliders, update, dynamic=[curve, near_curve, dots, mark, title])
 
 
 # Figure 3 ---------------------------------------------------------------------------------------------------

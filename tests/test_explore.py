@@ -59,6 +59,44 @@ def test_fig2_explorer_rate_ratio_and_limits(in_tmp):
     assert list(in_tmp.iterdir()) == []
 
 
+def _e1_like_record():
+    """A hand-made E1 record: a spectrum of 30 curvatures over 3 decades, 3 recorded gammas from one start."""
+    from functions.lq import rates
+
+    h = np.geomspace(1e-4, 0.1, 30)
+    cases = [
+        {
+            "gamma": g,
+            "start": "near",
+            "rate": [float(r) if i % 3 else None for i, r in enumerate(rates(h, g))],
+            "slope": 0.5 + i * 0.2,
+            "slope_predicted": 0.51 + i * 0.2,
+        }
+        for i, g in enumerate([1e-3, 0.03, 1.0])
+    ]
+    return {"h": list(h), "config": {"eta": 1.0, "k": 1.0}, "cases": [*cases, {**cases[0], "start": "zero"}]}
+
+
+def test_fig2_real_explorer_predicts_the_slope_and_shows_the_nearest_measurement(in_tmp):
+    from functions.lq import rates
+
+    record = _e1_like_record()
+    e = explore.fig2_real_explorer(record, 0.1)
+    assert (e.sliders["gamma"].low, e.sliders["gamma"].high) == pytest.approx((-3.0, 0.0))
+    h = np.asarray(record["h"])
+    for gamma, nearest in ((1e-3, 1e-3), (0.004, 1e-3), (0.006, 0.03), (0.5, 1.0)):
+        numbers, _, _ = e.redraw(gamma=gamma)
+        expected = np.polyfit(np.log(h), np.log(rates(h, gamma)), 1)[0]
+        assert numbers["slope_predicted"] == pytest.approx(expected, rel=1e-12)
+        assert numbers["gamma_measured"] == nearest and numbers["n_fitted"] == 20
+    assert e.redraw(gamma=1e-3)[0]["slope_predicted"] == pytest.approx(0.5, abs=0.02), "gamma -> 0: square root"
+    assert e.redraw(gamma=1.0)[0]["slope_measured"] == pytest.approx(0.9)
+    _moves_every_slider(e)
+    with pytest.raises(ValueError, match=r"Invalid start value: 'far'; the record has \['near', 'zero'\]"):
+        explore.fig2_real_explorer(record, 0.1, start="far")
+    assert list(in_tmp.iterdir()) == []
+
+
 def test_fig3_explorer_end_points_are_the_closed_forms(in_tmp):
     h, mu, theta0 = [4.0, 4.0], [0.0, -0.5], [1.5, 1.5]
     e = explore.fig3_explorer(h, mu, theta0, 0.0, 1 / 50, 10.0, 10.0)

@@ -287,3 +287,34 @@ def test_e4_pipeline_reads_cosines_along_solved_paths_and_resumes(tmp_path, monk
     again = R.e4_record(5, 1e-4, 48, root=root, subset=300)
     for d, q in record["summary"]["pooled"].items():
         assert again["summary"]["pooled"][d] == pytest.approx(q, rel=1e-3)
+
+
+#: What the README states of each E0 record: relative L2 range, largest J gap, J refine, residual (2 digits).
+E0_README = {510: ((2.2e-5, 4.9e-5), 4.5e-6, 1.1e-5, 3.3e-8), 7850: ((2.8e-5, 6.6e-5), 4.1e-6, 1.1e-5, 3.3e-8)}
+
+
+@pytest.mark.parametrize("dim", [510, 7850])
+def test_the_committed_e0_records_meet_every_criterion_recomputed_from_their_numbers(dim):
+    """E0 at both sizes (README): relative L2 error <= 1e-4, J never below J*, N -> 2N changes J by < 1e-4, costate
+    residual <= 1e-6, at each of the 7 gammas from 0.01 to 100 sqrt(eta k lambda_max); the verdicts are recomputed
+    here from the stored numbers, not read from the record's flags."""
+    from functions.solver_checks import E0_CRITERIA
+
+    record = R.load_real_model_record("e0", dim, 1e-4, out_dir=ROOT / "results" / "real_model")
+    assert record["config"]["dim"] == dim and record["config"]["subset"] is None and len(record["cases"]) == 7
+    assert record["model"]["grad_max"] <= 1e-10 and record["model"]["decades"] >= 3
+    lam_max = record["model"]["lambda_max"]
+    assert record["cases"][-1]["gamma"] == pytest.approx(100 * lam_max**0.5, rel=1e-3)
+    for case in record["cases"]:
+        assert case["rel_L2"] <= E0_CRITERIA["rel_L2"] and case["J_gap"] >= -1e-12
+        assert case["J_refine"] <= E0_CRITERIA["J_refine"] and case["residual"] <= E0_CRITERIA["residual"]
+    assert record["all_hold"]
+    rel, gap, refine, residual = E0_README[dim]
+
+    def two(x):
+        return float(f"{x:.1e}")
+
+    cases = record["cases"]
+    assert (two(min(c["rel_L2"] for c in cases)), two(max(c["rel_L2"] for c in cases))) == rel
+    assert two(max(c["J_gap"] for c in cases)) == gap and two(max(c["J_refine"] for c in cases)) == refine
+    assert two(max(c["residual"] for c in cases)) == residual
