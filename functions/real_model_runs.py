@@ -106,9 +106,9 @@ E2_FLOW_RTOL = 1e-8
 #: E3's gammas, as multiples of sqrt(eta k Lambda) (Lambda as in E2), its start and data, and the learners' setting:
 #: the beliefs' minibatch size B and epsilon (Figure 2e's), BDF's tolerance (J to ~1e-5 relative; J >= J* holds
 #: whatever it is, since a flow sampled at the nodes is a grid path) and the right-hand sides one flow may take
-#: (~700 is typical; a flow that needs more is counted as failing), and each family's budget of J
+#: (a few hundred is typical; a flow that needs more is counted as failing), and each family's budget of J
 #: evaluations for its tuning (``regret.tune_learner``). E3 runs on the first 10,000 training images: one J of the
-#: Adam flow integrates ~700 right-hand sides, ~5 s at that size on one core and 6 times more on all 60,000, and
+#: Adam flow takes several seconds there (BDF steps on a state of 3d; each right-hand side reads every image), and
 #: tuning takes hundreds of them per gamma.
 E3_CONFIG = {"multiples": [0.01, 0.1, 1.0, 10.0], "start": "zero", "eta": 1.0, "k": 1.0, "subset": 10000,
              "batch": 128, "eps": 1e-8, "flow_rtol": 1e-5, "flow_max_evals": 5000,
