@@ -378,6 +378,26 @@ def _largest_curvature(model, theta) -> float:
     return float(np.linalg.eigvalsh(model.hessian(theta, max_dim=8000))[-1])
 
 
+def _model_and_Lambda(n_components, lam, root, subset, config: dict):
+    """(model, theta*, Newton steps, H's eigenpairs, lambda_max at the start, at theta*, Lambda = their larger):
+    Lambda is the largest curvature along a path from the start to theta* (E2's and E3's unit of gamma)."""
+    model, theta_star, newton, _, eig, _, _ = _model_at_minimum(n_components, lam, root, subset)
+    lam_start = _largest_curvature(model, _start(config["start"], theta_star, config))
+    lam_star = float(eig[0][-1])
+    return model, theta_star, newton, eig, lam_start, lam_star, max(lam_start, lam_star)
+
+
+def _read_partial(partial: pathlib.Path, empty):
+    """The cases kept in a part's checkpoint (``empty`` when there is none yet)."""
+    return json.loads(partial.read_text())["cases"] if partial.exists() else empty
+
+
+def _keep_partial(partial: pathlib.Path, cases) -> None:
+    """Keep a part's finished cases, atomically, at full precision."""
+    with atomic_path(partial) as tmp:
+        tmp.write_text(json.dumps({"cases": cases}))
+
+
 def e2_case(model, theta_star, eig, gamma: float, *, n_points: int, config: dict = E2_CONFIG) -> dict:
     """The optimal path of the real loss at one gamma against its gradient-descent limit and its correction.
 
@@ -466,13 +486,13 @@ def e2_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 
     start = time.perf_counter()
     n_components, lam, n_points = _checked(n_components, lam, n_points)
     partial = e2_partial_path(n_components, lam, n_points, subset, config, checkpoints)
-    done = json.loads(partial.read_text())["cases"] if partial.exists() else []
+    done = _read_partial(partial, [])
     if done:
         print(f"  e2: resuming from {partial} ({len(done)} of {len(config['multiples'])} gammas done)", flush=True)
-    model, theta_star, newton, _, eig, _, _ = _model_at_minimum(n_components, lam, root, subset)
+    model, theta_star, newton, eig, lam_start, lam_star, Lam = _model_and_Lambda(
+        n_components, lam, root, subset, config
+    )
     theta0 = _start(config["start"], theta_star, config)
-    lam_start, lam_star = _largest_curvature(model, theta0), float(eig[0][-1])
-    Lam = max(lam_start, lam_star)
     unit = np.sqrt(config["eta"] * config["k"] * Lam)
     cases = []
     for i, m in enumerate(config["multiples"]):
@@ -480,8 +500,7 @@ def e2_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 
             cases.append(done[i])
             continue
         cases.append(e2_case(model, theta_star, eig, m * unit, n_points=n_points, config=config))
-        with atomic_path(partial) as tmp:
-            tmp.write_text(json.dumps({"cases": cases}))
+        _keep_partial(partial, cases)
         c = cases[-1]
         seconds = sum(c["seconds"].values())
         print(f"  e2 gamma {c['gamma']:.3g} ({m:g} sqrt(eta k Lambda)): gap gf {c['gap_gf']:.2e}, modified "
@@ -622,21 +641,19 @@ def e3_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 
     subset = config["subset"] if subset is None else subset
     n_components, lam, n_points = _checked(n_components, lam, n_points)
     partial = e3_partial_path(n_components, lam, n_points, subset, config, checkpoints)
-    done = json.loads(partial.read_text())["cases"] if partial.exists() else {}
+    done = _read_partial(partial, {})
     if done:
         print(f"  e3: resuming from {partial} ({sum(map(len, done.values()))} tuned families kept)", flush=True)
-    model, theta_star, newton, _, eig, _, _ = _model_at_minimum(n_components, lam, root, subset)
-    theta0 = _start(config["start"], theta_star, config)
-    lam_start, lam_star = _largest_curvature(model, theta0), float(eig[0][-1])
-    Lam = max(lam_start, lam_star)
+    model, theta_star, newton, eig, lam_start, lam_star, Lam = _model_and_Lambda(
+        n_components, lam, root, subset, config
+    )
     unit = np.sqrt(config["eta"] * config["k"] * Lam)
     cases = []
     for i, m in enumerate(config["multiples"]):
 
         def keep(key, tuned, i=i):
             done.setdefault(str(i), {})[key] = tuned
-            with atomic_path(partial) as tmp:
-                tmp.write_text(json.dumps({"cases": done}))
+            _keep_partial(partial, done)
 
         cases.append(e3_case(model, theta_star, eig, m * unit, Lam=Lam, n_points=n_points, config=config,
                              done=done.get(str(i)), keep=keep))  # fmt: skip
@@ -728,20 +745,18 @@ def e4_record(n_components: int | None = 50, lam: float = 1e-4, n_points: int = 
     start = time.perf_counter()
     n_components, lam, n_points = _checked(n_components, lam, n_points)
     partial = e4_partial_path(n_components, lam, n_points, subset, config, checkpoints)
-    done = json.loads(partial.read_text())["cases"] if partial.exists() else {}
+    done = _read_partial(partial, {})
     if done:
         print(f"  e4: resuming from {partial} ({len(done)} starts done)", flush=True)
-    model, theta_star, newton, _, eig, _, _ = _model_at_minimum(n_components, lam, root, subset)
+    model, theta_star, newton, eig, _, _, Lam = _model_and_Lambda(n_components, lam, root, subset, {"start": "zero"})
     lam_min = float(eig[0][0])
-    Lam = max(_largest_curvature(model, np.zeros_like(theta_star)), float(eig[0][-1]))
     gamma = config["gamma_over_slowest"] * np.sqrt(config["eta"] * config["k"] * lam_min)
     cases = {}
     for name, theta0 in _e4_starts(theta_star, config).items():
         if name not in done:
             done[name] = e4_case(model, theta_star, eig, theta0, gamma=gamma, Lam=Lam, n_points=n_points,
                                  config=config)  # fmt: skip
-            with atomic_path(partial) as tmp:
-                tmp.write_text(json.dumps({"cases": done}))
+            _keep_partial(partial, done)
         cases[name] = {"start": name, **done[name]}
         med = {d: float(np.median(cases[name]["cosines"][d])) for d in DIRECTIONS}
         print(f"  e4 from {name}: median cosines " + ", ".join(f"{d} {v:.3f}" for d, v in med.items()), flush=True)
