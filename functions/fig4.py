@@ -574,12 +574,15 @@ def e4_panels(record: dict) -> dict[str, Panel]:
     def draw(axes):
         left, right = axes
         t = np.asarray(cases[0]["cosines"]["t"])
+        lowest = 1.0
         for name, (label, color, style) in E4_STYLE.items():
             med = np.median([c["cosines"][name] for c in cases], axis=0)
             left.semilogx(t, med, style, color=color, lw=1.2, label=label)
+            lowest = min(lowest, float(med.min()), n["pooled"][name]["q25"])
+        bottom = min(0.8, np.floor(10 * lowest - 0.5) / 10)
         left.set_xlabel("$t$")
         left.set_ylabel(r"$\cos(\dot\theta^*, -d)$, median over starts")
-        left.set_ylim(min(0.0, left.get_ylim()[0]), 1.02)
+        left.set_ylim(bottom, 1.01)
         left.legend(fontsize=5.5, frameon=False, loc="lower left")
         for i, (name, (_, color, _)) in enumerate(E4_STYLE.items()):
             q = n["pooled"][name]
@@ -588,7 +591,7 @@ def e4_panels(record: dict) -> dict[str, Panel]:
             right.plot([i] * len(cases), n["per_start_median"][name], ".", color=color, ms=3, alpha=0.6)
         right.set_xticks(range(len(E4_STYLE)))
         right.set_xticklabels(["$H^{-1/2}$", "diag", "Ballistic", "Adam", "GD"], fontsize=7)
-        right.set_ylim(min(0.0, right.get_ylim()[0]), 1.02)
+        right.set_ylim(bottom, 1.01)
         right.set_title("(extension, not in the paper)", fontsize=8)
 
     return {"g": Panel(draw, cols=2, size=(6.0, 2.8))}

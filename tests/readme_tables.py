@@ -150,6 +150,16 @@ def record_rows(results) -> list[tuple[str, str]]:
                      f"images): per γ, two free-end solves ({e2['config']['n_points']} and "
                      f"{2 * e2['config']['n_points'] - 1} nodes) and two BDF flows (`real-model e2`)",
                      f"{min(per) / 60:.0f}–{max(per) / 60:.0f} min per γ, {sum(per) / 60:.0f} min in all"))  # fmt: skip
+    e4_path = results / "real_model" / "e4_d510_lam0.0001.json"
+    if e4_path.exists():
+        e4 = json.loads(e4_path.read_text())
+        per = [c["seconds"]["solve"] + c["seconds"]["cosines"] for c in e4["cases"]]
+        n_images = e4["config"]["subset"] or 60000
+        rows.append((f"Real model E4 (d = {e4['config']['dim']}, the real loss on {n_images:,} images): per start, "
+                     f"one free-end solve at γ = {e4['model']['gamma']:.2g} and the five directions at every "
+                     f"{e4['config']['every']}nd step (H and its eigenpairs each) (`real-model e4`)",
+                     f"{min(per) / 60:.1f}–{max(per) / 60:.1f} min per start, {sum(per) / 60:.0f} min in "
+                     "all"))  # fmt: skip
     records = [json.loads(f.read_text()) for f in training + sorted((results / "training" / "lr_sweep").glob("*.json"))]
     gpu = [r for r in records if r["device"].startswith("cuda")]
     none = "" if gpu else ": none measured (no GPU was lent to the sessions that made the runs)"
