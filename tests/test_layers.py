@@ -18,7 +18,7 @@ LAYERS = {
     "theory": {"landscapes", "geometry", "objective", "euler_lagrange", "bvp", "least_action", "closed_form",
                "flows", "beliefs", "tasks", "logistic", "lq", "paths", "newton_krylov", "escape", "gd_limit",
                "mode_rates"},
-    "learning rules": {"optimisers", "noisy_quadratic"},
+    "learning rules": {"optimisers", "noisy_quadratic", "learner_flows", "regret", "directions"},
     "data and training": {"data", "image_folder", "download", "models", "protocol", "checkpoint", "run_records",
                           "training", "campaign", "experiments", "real_model", "solver_checks", "real_model_runs"},
     "figures": {"results_io", "plotting", "fig1", "fig2", "fig3", "fig4", "explore"},
