@@ -28,7 +28,7 @@ E1_RECORD = pathlib.Path(__file__).resolve().parents[2] / "results" / "real_mode
 EXPLORERS = {  # the notebooks' parameter values
     "fig1 (gamma, T, start)": lambda: explore.fig1_explorer(DoubleWell(), [-0.6, 0.55], [1.0625, 0.0], 0.1, 4.0),
     "fig2 (gamma, H11/H22)": lambda: explore.fig2_explorer([-3.0, -3.0], 1.0, 1 / 9),
-    "fig2, real model (gamma)": lambda: explore.fig2_real_explorer(read_json(E1_RECORD), 1.0),
+    "fig2-real-model (gamma)": lambda: explore.fig2_real_explorer(read_json(E1_RECORD), 1.0),
     "fig3 (G ratio, q, j, gamma)": lambda: explore.fig3_explorer([4, 4], [0, -0.5], [1.5, 1.5], 0.0, 1 / 50, 10, 10),
     "fig4 (sigma^2/q, c)": lambda: explore.fig4_explorer(90.0, 0.5),
 }
