@@ -34,7 +34,7 @@ from .objective import Problem
 from .optimisers import OPTIMISERS
 from .plotting import OPTIMISER_STYLE, Panel, loss_heatmap
 from .protocol import PROTOCOLS, panel_configs
-from .results_io import fmt_small
+from .results_io import fmt_small, verdict
 from .run_records import load_records
 
 __all__ = [
@@ -807,9 +807,6 @@ def e3_report(numbers: dict) -> str:
     """The printed lines of E3."""
     c, h = numbers["criteria"], numbers["holds"]
 
-    def verdict(key):
-        return "holds" if h[key] else "does not hold"
-
     lines = [f"E3 (MNIST logistic regression, d = {numbers['dim']}, lambda = {numbers['lam']:g}, the first "
              f"{numbers['subset']:,} images, from theta0 = 0; Lambda = {numbers['Lambda']:.3f}): tuned regret "
              "(J - J*) / J*"]  # fmt: skip
@@ -819,14 +816,14 @@ def e3_report(numbers: dict) -> str:
                      f"{E3_STYLE[numbers['best'][i]][0]}")  # fmt: skip
     smallest = min(min(r) for r in numbers["regret"].values())
     lines += [
-        f"smallest regret {smallest:.2g} (>= -{c['regret_floor']:g}): {verdict('regret_nonnegative')}",
+        f"smallest regret {smallest:.2g} (>= -{c['regret_floor']:g}): {verdict(h['regret_nonnegative'])}",
         f"largest gamma: gradient flow's regret {numbers['regret']['gf'][-1]:.2g} (<= "
         f"{c['gf_regret_max']:g}) at tuned rate {numbers['gf_rate']:.3f} x eta k / gamma (within "
-        f"{c['gf_rate_tol']:g}): {verdict('gf_limit')}",
-        f"gradient flow's regret falls as gamma grows: {verdict('gf_falls')}",
-        f"heavy ball's regret <= gradient flow's at every gamma: {verdict('heavy_ball_at_most_gf')}",
-        f"smallest gamma: Ballistic flow below gradient flow: {verdict('ballistic_beats_gf_far_sighted')}; "
-        f"Adam flow below gradient flow: {verdict('adam_beats_gf_far_sighted')}",
+        f"{c['gf_rate_tol']:g}): {verdict(h['gf_limit'])}",
+        f"gradient flow's regret falls as gamma grows: {verdict(h['gf_falls'])}",
+        f"heavy ball's regret <= gradient flow's at every gamma: {verdict(h['heavy_ball_at_most_gf'])}",
+        f"smallest gamma: Ballistic flow below gradient flow: {verdict(h['ballistic_beats_gf_far_sighted'])}; "
+        f"Adam flow below gradient flow: {verdict(h['adam_beats_gf_far_sighted'])}",
         f"largest costate residual {numbers['residual_max']:.1e}",
     ]
     return "\n".join(lines)

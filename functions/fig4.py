@@ -38,7 +38,7 @@ from .objective import Problem
 from .optimisers import OPTIMISERS
 from .plotting import BELIEF_COLOURS, OPTIMISER_STYLE, Panel, loss_heatmap
 from .protocol import sweep_configs
-from .results_io import fmt_small
+from .results_io import fmt_small, verdict
 from .run_records import load_records
 from .tasks import compare_resets
 
@@ -540,9 +540,6 @@ def e4_report(numbers: dict) -> str:
     """The printed lines of E4."""
     c, h = numbers["criteria"], numbers["holds"]
 
-    def verdict(key):
-        return "holds" if h[key] else "does not hold"
-
     lines = [f"E4 (MNIST logistic regression, d = {numbers['dim']}, lambda = {numbers['lam']:g}; gamma = "
              f"{numbers['gamma']:.2g} = {numbers['gamma_over_slowest']:g} sqrt(eta k lambda_min); "
              f"{len(numbers['starts'])} starts, {numbers['n_steps']} steps): cosine of the optimal velocity "
@@ -553,12 +550,12 @@ def e4_report(numbers: dict) -> str:
                      f"per start {per}")  # fmt: skip
     med = {name: q["median"] for name, q in numbers["pooled"].items()}
     lines += [
-        f"the gamma -> 0 rule H^-1/2 grad L has the highest median: {verdict('exact_best')}; its median >= "
-        f"{c['exact_min']:g}: {verdict('exact_close')}",
+        f"the gamma -> 0 rule H^-1/2 grad L has the highest median: {verdict(h['exact_best'])}; its median >= "
+        f"{c['exact_min']:g}: {verdict(h['exact_close'])}",
         f"Ballistic within {c['ballistic_vs_diagonal']:g} of diag(H)^-1/2 grad L (difference "
-        f"{med['ballistic'] - med['diagonal']:+.3f}): {verdict('ballistic_is_diagonal')}",
+        f"{med['ballistic'] - med['diagonal']:+.3f}): {verdict(h['ballistic_is_diagonal'])}",
         f"Ballistic above gradient descent (difference {med['ballistic'] - med['gradient']:+.3f}): "
-        f"{verdict('ballistic_beats_gradient')}",
+        f"{verdict(h['ballistic_beats_gradient'])}",
         f"largest costate residual {numbers['residual_max']:.1e}",
     ]
     return "\n".join(lines)

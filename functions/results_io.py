@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._io import NOISE_FLOOR, atomic_path, read_json, rounded, write_json
 
-__all__ = ["NOISE_FLOOR", "atomic_path", "fmt_point", "fmt_small", "read_json", "rounded", "write_json"]
+__all__ = ["NOISE_FLOOR", "atomic_path", "fmt_point", "fmt_small", "read_json", "rounded", "verdict", "write_json"]
 
 
 def fmt_small(x: float, floor: float = 1e-12) -> str:
@@ -14,6 +14,11 @@ def fmt_small(x: float, floor: float = 1e-12) -> str:
     output stable while still stating the bound.
     """
     return f"< {floor:.0e}" if abs(x) < floor else f"{x:.1e}"
+
+
+def verdict(holds: bool) -> str:
+    """A criterion's verdict as the reports print it."""
+    return "holds" if holds else "does not hold"
 
 
 def fmt_point(p, digits: int = 4) -> str:

@@ -60,3 +60,9 @@ def test_write_json_keeps_small_measured_numbers_when_asked(tmp_path):
     data = {"residual": 1.234567e-12, "big": 2.0}
     assert read_json(write_json(tmp_path / "a.json", data))["residual"] == 0.0
     assert read_json(write_json(tmp_path / "b.json", data, digits=4, floor=0.0))["residual"] == 1.235e-12
+
+
+def test_verdict_words():
+    from functions.results_io import verdict
+
+    assert (verdict(True), verdict(False)) == ("holds", "does not hold")
