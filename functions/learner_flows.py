@@ -127,7 +127,11 @@ def _system(key: str, model, c: dict, batch: int, eps: float, d: int):
         J[2 * d :, 2 * d :] = np.diag(-s / (v * c["tau2"]))
         return J
 
-    return rhs, jac, lambda th: np.concatenate([th, *moments(th)[:1], np.log(moments(th)[1])])
+    def state0(th):
+        g, s = moments(th)
+        return np.concatenate([th, g, np.log(s)])
+
+    return rhs, jac, state0
 
 
 def learner_path(key: str, model, theta0, t, *, batch: int = 128, eps: float = 1e-8, rtol: float = 1e-7,
