@@ -825,14 +825,17 @@ def e3_report(numbers: dict) -> str:
         f"smallest gamma: Ballistic flow below gradient flow: {verdict(h['ballistic_beats_gf_far_sighted'])}; "
         f"Adam flow below gradient flow: {verdict(h['adam_beats_gf_far_sighted'])}",
         f"largest costate residual {numbers['residual_max']:.1e}",
+        "tuning converged within its budget (of the gammas): "
+        + ", ".join(f"{E3_STYLE[k][0]} {sum(v)} of {len(v)}" for k, v in numbers["converged"].items()),
     ]
     return "\n".join(lines)
 
 
 def e3_panels(record: dict) -> dict[str, Panel]:
     """Panels i and j (this repository's extension). i: each family's tuned regret against gamma in units of
-    sqrt(eta k Lambda). j: loss above L(theta*) (top) and distance to theta* (bottom) of the optimal path and the
-    tuned learners on one time axis, at the smallest, a middle and the largest gamma."""
+    sqrt(eta k Lambda), a regret under the criteria's floor (the solver's tolerance) drawn on it. j: loss above
+    L(theta*) (top) and distance to theta* (bottom) of the optimal path and the tuned learners on one time axis,
+    at the smallest, a middle and the largest gamma."""
     n = e3_headline(record)
     m = np.asarray(n["multiple"])
     cases = record["cases"]
@@ -840,8 +843,10 @@ def e3_panels(record: dict) -> dict[str, Panel]:
 
     def draw_regret(axes):
         (ax,) = axes
+        floor = n["criteria"]["regret_floor"]
         for key, (label, color, style) in E3_STYLE.items():
-            ax.loglog(m, np.maximum(n["regret"][key], 1e-12), "o" + style, color=color, ms=4, lw=1, label=label)
+            ax.loglog(m, np.maximum(n["regret"][key], floor), "o" + style, color=color, ms=4, lw=1, label=label)
+        ax.axhline(floor, color="0.6", lw=0.6, ls=":", label=f"solver tolerance ({floor:g}; below drawn on it)")
         _multiple_ticks(ax, m)
         ax.set_xlabel(r"$\gamma / \sqrt{\eta k \Lambda}$")
         ax.set_ylabel(r"regret $(J - J^*) / J^*$")

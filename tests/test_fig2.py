@@ -386,7 +386,7 @@ def _e3_record():
         curves = {"t": t, **{key: {"loss": [1.0, 0.5, 0.1, 0.01, 1e-4], "distance": [5.0, 4.0, 2.0, 1.0, 0.1]}
                               for key in ("optimal", *r)}}  # fmt: skip
         learners = {key: {"regret": v, "constants": {"alpha": alpha} if key == "gf" else {"x": 1.0},
-                          "converged": True} for key, v in r.items()}  # fmt: skip
+                          "converged": key != "adam"} for key, v in r.items()}  # fmt: skip
         cases.append({"gamma": gamma, "learners": learners, "curves": curves, "residual": 1e-9})
     config = {**E3_CONFIG, "multiples": [0.01, 1.0, 10.0], "dim": 510, "lam": 1e-4, "n_points": 256}
     return {"config": config, "criteria": E3_CRITERIA, "model": {"Lambda": 0.5}, "cases": cases,
@@ -410,6 +410,7 @@ def test_e3_headline_report_and_panels_read_the_regret_record():
             "flow 0.3; best: heavy ball") in text  # fmt: skip
     assert "at tuned rate 1.000 x eta k / gamma (within 0.05): holds" in text
     assert "Ballistic flow below gradient flow: holds; Adam flow below gradient flow: holds" in text
+    assert "(of the gammas): gradient flow 3 of 3, heavy ball 3 of 3, Ballistic flow 3 of 3, Adam flow 0 of 3" in text
     record["cases"][0]["learners"]["ballistic"]["regret"] = 3.0
     record["summary"] = e3_summary(record["cases"], record["config"])
     assert "Ballistic flow below gradient flow: does not hold" in fig2.e3_report(fig2.e3_headline(record))
@@ -420,13 +421,57 @@ def test_e3_headline_report_and_panels_read_the_regret_record():
     panels = fig2.e3_panels(record)
     fig = render_panel(panels["i"])
     (ax,) = fig.axes
-    assert len(ax.lines) == 4 and ax.get_xscale() == ax.get_yscale() == "log"
+    assert len(ax.lines) == 5 and ax.get_xscale() == ax.get_yscale() == "log"
     np.testing.assert_allclose(ax.lines[2].get_ydata(), [3.0, 0.2, 0.3])
+    np.testing.assert_allclose(ax.lines[4].get_ydata(), [1e-6, 1e-6], err_msg="the floor drawn at the criterion")
+    record["cases"][2]["learners"]["gf"]["regret"] = -5e-8  # under the floor: drawn on it, not off the axis
+    floored = render_panel(fig2.e3_panels(record)["i"])
+    np.testing.assert_allclose(floored.axes[0].lines[0].get_ydata(), [2.0, 0.1, 1e-6])
+    plt.close(floored)
     plt.close(fig)
     fig = render_panel(panels["j"])
     assert len(fig.axes) == 6 and all(len(a.lines) == 5 for a in fig.axes)
     np.testing.assert_allclose(fig.axes[0].lines[0].get_xdata(), [1.0, 10.0, 100.0, 1000.0])  # t = 0 left out
     plt.close(fig)
+
+
+def test_e3_record_supports_the_notebooks_statements():
+    """The cached E3 record (d = 510, the first 10,000 images, 4 gammas): the printed regrets of the result cell
+    (gradient flow 0.362, 0.0846, 0.00253, -9.2e-08 falling; heavy ball 0.359, 0.0841, 0.00253, 5.84e-06, above
+    gradient flow at the largest gamma, so that criterion fails; the Ballistic and Adam flows 0.183 at the smallest
+    gamma, then 0.173, 0.103, 0.00274, above gradient flow); gradient flow's rate 0.991 eta k / gamma; residual <=
+    7.6e-10 (printed); only gradient flow's tuning converged; results/fig2_e3.json holds exactly the headline."""
+    from functions import fig2
+    from functions.real_model_runs import load_real_model_record
+
+    record = load_real_model_record("e3", 510, 1e-4, out_dir=RESULTS / "real_model")
+    numbers = fig2.e3_headline(record)
+    assert numbers["subset"] == 10_000 and numbers["multiple"] == [0.01, 0.1, 1.0, 10.0]
+
+    def sig3(values):
+        return [float(f"{v:.3g}") for v in values]
+
+    r = numbers["regret"]
+    assert sig3(r["gf"]) == [0.362, 0.0846, 0.00253, -9.2e-08]
+    assert sig3(r["heavy_ball"]) == [0.359, 0.0841, 0.00253, 5.84e-06]
+    assert sig3(r["ballistic"]) == sig3(r["adam"]) == [0.183, 0.173, 0.103, 0.00274]
+    assert all(b > g for b, g in zip(r["ballistic"][1:], r["gf"][1:], strict=True)), "worse above the smallest"
+    assert round(numbers["gf_rate"], 3) == 0.991 and f"{numbers['residual_max']:.1e}" == "7.6e-10"
+    assert {k: sum(v) for k, v in numbers["converged"].items()} == {"gf": 4, "heavy_ball": 0, "ballistic": 0,
+                                                                     "adam": 0}  # fmt: skip
+    assert numbers["holds"] == {"regret_nonnegative": True, "gf_limit": True, "gf_falls": True,
+                                "heavy_ball_at_most_gf": False, "ballistic_beats_gf_far_sighted": True,
+                                "adam_beats_gf_far_sighted": True}  # fmt: skip
+    assert numbers["best"] == ["ballistic", "heavy_ball", "heavy_ball", "gf"]
+    stored = read_json(RESULTS / "fig2_e3.json")["numbers"]
+    for field in ("best", "converged", "criteria", "holds"):
+        assert stored.pop(field) == numbers.pop(field), field
+    for key, rows in numbers.pop("constants").items():
+        assert [r.keys() for r in rows] == [r.keys() for r in stored["constants"][key]]
+        for fresh, kept in zip(rows, stored["constants"].pop(key), strict=True):
+            assert list(fresh.values()) == pytest.approx(list(kept.values()), rel=1e-5)
+    assert stored.pop("constants") == {}
+    assert_close_tree(numbers, stored, rtol=1e-5, atol=0.0)
 
 
 def test_the_training_result_statements_hold_on_the_committed_runs():
