@@ -150,6 +150,15 @@ def record_rows(results) -> list[tuple[str, str]]:
                      f"images): per γ, two free-end solves ({e2['config']['n_points']} and "
                      f"{2 * e2['config']['n_points'] - 1} nodes) and two BDF flows (`real-model e2`)",
                      f"{min(per) / 60:.0f}–{max(per) / 60:.0f} min per γ, {sum(per) / 60:.0f} min in all"))  # fmt: skip
+    e3_path = results / "real_model" / "e3_d510_lam0.0001.json"
+    if e3_path.exists():
+        e3 = json.loads(e3_path.read_text())
+        per = [c["solve_seconds"] + sum(f["seconds"] for f in c["learners"].values()) for c in e3["cases"]]
+        evals = [f["n_evals"] for c in e3["cases"] for f in c["learners"].values()]
+        rows.append((f"Real model E3 (d = {e3['config']['dim']}, the real loss on {e3['config']['subset']:,} images): "
+                     f"per γ, one free-end solve and four learner families tuned by Nelder–Mead ({min(evals)}–"
+                     f"{max(evals)} evaluations of J each; tuning times as kept in the checkpoint) (`real-model e3`)",
+                     f"{min(per) / 60:.0f}–{max(per) / 60:.0f} min per γ, {sum(per) / 60:.0f} min in all"))  # fmt: skip
     e4_path = results / "real_model" / "e4_d510_lam0.0001.json"
     if e4_path.exists():
         e4 = json.loads(e4_path.read_text())
@@ -160,15 +169,6 @@ def record_rows(results) -> list[tuple[str, str]]:
                      f"{e4['config']['every']}nd step (H and its eigenpairs each) (`real-model e4`)",
                      f"{min(per) / 60:.1f}–{max(per) / 60:.1f} min per start, {sum(per) / 60:.0f} min in "
                      "all"))  # fmt: skip
-    e3_path = results / "real_model" / "e3_d510_lam0.0001.json"
-    if e3_path.exists():
-        e3 = json.loads(e3_path.read_text())
-        per = [c["solve_seconds"] + sum(f["seconds"] for f in c["learners"].values()) for c in e3["cases"]]
-        evals = [f["n_evals"] for c in e3["cases"] for f in c["learners"].values()]
-        rows.append((f"Real model E3 (d = {e3['config']['dim']}, the real loss on {e3['config']['subset']:,} images): "
-                     f"per γ, one free-end solve and four learner families tuned by Nelder–Mead ({min(evals)}–"
-                     f"{max(evals)} evaluations of J each; tuning times as kept in the checkpoint) (`real-model e3`)",
-                     f"{min(per) / 60:.0f}–{max(per) / 60:.0f} min per γ, {sum(per) / 60:.0f} min in all"))  # fmt: skip
     records = [json.loads(f.read_text()) for f in training + sorted((results / "training" / "lr_sweep").glob("*.json"))]
     gpu = [r for r in records if r["device"].startswith("cuda")]
     none = "" if gpu else ": none measured (no GPU was lent to the sessions that made the runs)"
