@@ -628,7 +628,7 @@ def e1_report(numbers: dict) -> str:
             lines.append(f"  gamma = {g:<7.3g} from {_E1_TEXT[start]}: slope {n['slope'][i]:.3f} [{lo:.3f}, {hi:.3f}], "
                          f"r(h) {n['slope_predicted'][i]:.3f}; {n['n_fitted'][i]} modes over "
                          f"{n['decades'][i]:.1f} decades; median rate error {100 * n['rate_median_rel'][i]:.2f} %: "
-                         f"{'holds' if n['holds'][i] else 'does not hold'}")  # fmt: skip
+                         f"{verdict(n['holds'][i])}")  # fmt: skip
         lines.append(
             f"  from {_E1_TEXT[start]}: all criteria hold at {n['n_hold']} of {len(n['gamma'])} gammas; "
             f"N -> 2N time points changes a slope by at most {n['refine_max_slope_change']:.3f}"
@@ -724,16 +724,15 @@ def e2_report(numbers: dict) -> str:
     h = numbers["holds"]
     lines += [
         f"slope of gradient flow's gap over m >= {c['fit_from']:g}: {numbers['gf_slope']:.2f} (criterion "
-        f"{c['gf_slope']:g} +- {c['slope_tol']:g}): {'holds' if h['gf_slope'] else 'does not hold'}",
-        f"modified flow below gradient flow at every gamma: {'holds' if h['modified_below'] else 'does not hold'} "
+        f"{c['gf_slope']:g} +- {c['slope_tol']:g}): {verdict(h['gf_slope'])}",
+        f"modified flow below gradient flow at every gamma: {verdict(h['modified_below'])} "
         f"(gradient flow's gap / the modified flow's: {numbers['ratio'][0]:.1f} at the smallest gamma, "
         f"{numbers['ratio'][-1]:.1f} at the largest)",
         "slope of the modified flow's gap over the gammas where it is >= "
         f"{c['floor_factor']:g} x the floor ({numbers['n_measurable']}): "
         + (f"{mod:.2f}" if mod is not None else "not measured")
-        + f" (criterion <= {c['mod_slope_max']:g}): {'holds' if h['modified_slope'] else 'does not hold'}",
-        f"largest costate residual {numbers['residual_max']:.1e} (<= {c['residual']:g}): "
-        f"{'holds' if h['residual'] else 'does not hold'}",
+        + f" (criterion <= {c['mod_slope_max']:g}): {verdict(h['modified_slope'])}",
+        f"largest costate residual {numbers['residual_max']:.1e} (<= {c['residual']:g}): {verdict(h['residual'])}",
     ]
     return "\n".join(lines)
 

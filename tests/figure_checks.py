@@ -21,13 +21,18 @@ IMAGE_RMS_TOL = 2.0
 
 
 def assert_close_tree(fresh, stored, rtol: float, atol: float, path: str = "") -> None:
-    """Recursively compare fresh numbers with the stored JSON (strings and bools exactly)."""
+    """Recursively compare fresh numbers with the stored JSON, through dicts and lists (strings and bools
+    exactly)."""
     if isinstance(stored, dict):
         assert set(fresh) == set(stored), f"{path}: keys differ"
         for key in stored:
             assert_close_tree(fresh[key], stored[key], rtol, atol, f"{path}.{key}")
     elif isinstance(stored, str | bool):
         assert fresh == stored, f"{path}: {fresh!r} != {stored!r}"
+    elif isinstance(stored, list) and any(isinstance(x, dict | list | str | bool) for x in stored):
+        assert len(fresh) == len(stored), f"{path}: {len(fresh)} items != {len(stored)}"
+        for i, (f, s) in enumerate(zip(fresh, stored, strict=True)):
+            assert_close_tree(f, s, rtol, atol, f"{path}[{i}]")
     else:
         np.testing.assert_allclose(
             np.asarray(fresh, dtype=float),

@@ -118,6 +118,21 @@ def benchmark_rows(reports_dir) -> list[tuple[str, str]]:
     return rows
 
 
+def _optional_record(results: pathlib.Path, part: str) -> dict | None:
+    """A real-model part's record at d = 510, lambda = 1e-4, or None before its run has landed."""
+    path = results / "real_model" / f"{part}_d510_lam0.0001.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _n_images(record: dict) -> int:
+    return record["config"]["subset"] or 60000
+
+
+def _minutes(per: list[float], unit: str, digits: int) -> str:
+    """'a–b min per <unit>, c min in all' from per-unit seconds."""
+    return f"{min(per) / 60:.{digits}f}–{max(per) / 60:.{digits}f} min per {unit}, {sum(per) / 60:.0f} min in all"
+
+
 def record_rows(results) -> list[tuple[str, str]]:
     """Rows read from the cached records: the CNN epoch as the campaign ran it, the real-model solves, GPUs."""
     results = pathlib.Path(results)
@@ -139,36 +154,30 @@ def record_rows(results) -> list[tuple[str, str]]:
                      f"eigenpairs {e0['timing_s']['hessian_and_eigh']:.0f} s"))  # fmt: skip
     e1 = json.loads((results / "real_model" / "e1_d510_lam0.0001.json").read_text())
     n_solves = len(e1["cases"]) + len(e1["refined"])
-    rows.append((f"Real model E1 (d = {e1['config']['dim']}, the real loss on {e1['config']['subset'] or 60000:,} "
+    rows.append((f"Real model E1 (d = {e1['config']['dim']}, the real loss on {_n_images(e1):,} "
                  f"images): {n_solves} free-end solves (`real-model e1`)",
                  f"{e1['timing_s']['total'] / 60:.0f} min in all"))  # fmt: skip
-    e2_path = results / "real_model" / "e2_d510_lam0.0001.json"
-    if e2_path.exists():
-        e2 = json.loads(e2_path.read_text())
+    e2 = _optional_record(results, "e2")
+    if e2:
         per = [c["seconds"]["flows"] + c["seconds"]["solves"] for c in e2["cases"]]
-        rows.append((f"Real model E2 (d = {e2['config']['dim']}, the real loss on {e2['config']['subset'] or 60000:,} "
-                     f"images): per γ, two free-end solves ({e2['config']['n_points']} and "
-                     f"{2 * e2['config']['n_points'] - 1} nodes) and two BDF flows (`real-model e2`)",
-                     f"{min(per) / 60:.0f}–{max(per) / 60:.0f} min per γ, {sum(per) / 60:.0f} min in all"))  # fmt: skip
-    e3_path = results / "real_model" / "e3_d510_lam0.0001.json"
-    if e3_path.exists():
-        e3 = json.loads(e3_path.read_text())
+        rows.append((f"Real model E2 (d = {e2['config']['dim']}, the real loss on {_n_images(e2):,} images): per γ, "
+                     f"two free-end solves ({e2['config']['n_points']} and {2 * e2['config']['n_points'] - 1} nodes) "
+                     "and two BDF flows (`real-model e2`)", _minutes(per, "γ", digits=0)))  # fmt: skip
+    e3 = _optional_record(results, "e3")
+    if e3:
         per = [c["solve_seconds"] + sum(f["seconds"] for f in c["learners"].values()) for c in e3["cases"]]
         evals = [f["n_evals"] for c in e3["cases"] for f in c["learners"].values()]
-        rows.append((f"Real model E3 (d = {e3['config']['dim']}, the real loss on {e3['config']['subset']:,} images): "
-                     f"per γ, one free-end solve and four learner families tuned by Nelder–Mead ({min(evals)}–"
-                     f"{max(evals)} evaluations of J each; tuning times as kept in the checkpoint) (`real-model e3`)",
-                     f"{min(per) / 60:.0f}–{max(per) / 60:.0f} min per γ, {sum(per) / 60:.0f} min in all"))  # fmt: skip
-    e4_path = results / "real_model" / "e4_d510_lam0.0001.json"
-    if e4_path.exists():
-        e4 = json.loads(e4_path.read_text())
+        rows.append((f"Real model E3 (d = {e3['config']['dim']}, the real loss on {_n_images(e3):,} images): per γ, "
+                     f"one free-end solve and four learner families tuned by Nelder–Mead ({min(evals)}–{max(evals)} "
+                     "evaluations of J each; tuning times as kept in the checkpoint) (`real-model e3`)",
+                     _minutes(per, "γ", digits=0)))  # fmt: skip
+    e4 = _optional_record(results, "e4")
+    if e4:
         per = [c["seconds"]["solve"] + c["seconds"]["cosines"] for c in e4["cases"]]
-        n_images = e4["config"]["subset"] or 60000
-        rows.append((f"Real model E4 (d = {e4['config']['dim']}, the real loss on {n_images:,} images): per start, "
-                     f"one free-end solve at γ = {e4['model']['gamma']:.2g} and the five directions at every "
+        rows.append((f"Real model E4 (d = {e4['config']['dim']}, the real loss on {_n_images(e4):,} images): per "
+                     f"start, one free-end solve at γ = {e4['model']['gamma']:.2g} and the five directions at every "
                      f"{e4['config']['every']}nd step (H and its eigenpairs each) (`real-model e4`)",
-                     f"{min(per) / 60:.1f}–{max(per) / 60:.1f} min per start, {sum(per) / 60:.0f} min in "
-                     "all"))  # fmt: skip
+                     _minutes(per, "start", digits=1)))  # fmt: skip
     records = [json.loads(f.read_text()) for f in training + sorted((results / "training" / "lr_sweep").glob("*.json"))]
     gpu = [r for r in records if r["device"].startswith("cuda")]
     none = "" if gpu else ": none measured (no GPU was lent to the sessions that made the runs)"

@@ -463,15 +463,7 @@ def test_e3_record_supports_the_notebooks_statements():
                                 "heavy_ball_at_most_gf": False, "ballistic_beats_gf_far_sighted": True,
                                 "adam_beats_gf_far_sighted": True}  # fmt: skip
     assert numbers["best"] == ["ballistic", "heavy_ball", "heavy_ball", "gf"]
-    stored = read_json(RESULTS / "fig2_e3.json")["numbers"]
-    for field in ("best", "converged", "criteria", "holds"):
-        assert stored.pop(field) == numbers.pop(field), field
-    for key, rows in numbers.pop("constants").items():
-        assert [r.keys() for r in rows] == [r.keys() for r in stored["constants"][key]]
-        for fresh, kept in zip(rows, stored["constants"].pop(key), strict=True):
-            assert list(fresh.values()) == pytest.approx(list(kept.values()), rel=1e-5)
-    assert stored.pop("constants") == {}
-    assert_close_tree(numbers, stored, rtol=1e-5, atol=0.0)
+    assert_close_tree(numbers, read_json(RESULTS / "fig2_e3.json")["numbers"], rtol=1e-5, atol=0.0)
 
 
 def test_the_training_result_statements_hold_on_the_committed_runs():
