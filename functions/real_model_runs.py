@@ -51,12 +51,13 @@ from .newton_krylov import discrete_J, solve_path
 from .objective import Problem
 from .real_model import mnist_logistic
 from .regret import learner_J, tune_learner
+from .run_records import source_digest
 from .solver_checks import DECAY, E0_CRITERIA, e0_case, horizon_grid
 
 __all__ = ["E1_CONFIG", "E1_CRITERIA", "E2_CONFIG", "E2_CRITERIA", "E3_CONFIG", "E3_CRITERIA", "E5_CONFIG",
-           "OUT_DIR", "PARTS", "e0_record", "e1_case", "e1_record", "e2_case", "e2_partial_path", "e2_record",
-           "e2_summary", "e3_case", "e3_partial_path", "e3_record", "e3_summary", "E4_CONFIG", "E4_CRITERIA",
-           "e4_case", "e4_partial_path", "e4_record", "e4_summary", "e5_record",
+           "OUT_DIR", "PARTS", "ForeignPartialError", "e0_record", "e1_case", "e1_record", "e2_case",
+           "e2_partial_path", "e2_record", "e2_summary", "e3_case", "e3_partial_path", "e3_record", "e3_summary",
+           "E4_CONFIG", "E4_CRITERIA", "e4_case", "e4_partial_path", "e4_record", "e4_summary", "e5_record",
            "load_real_model_record", "main", "record_path", "refine_grid"]  # fmt: skip
 
 OUT_DIR = "results/real_model"
@@ -387,15 +388,33 @@ def _model_and_Lambda(n_components, lam, root, subset, config: dict):
     return model, theta_star, newton, eig, lam_start, lam_star, max(lam_start, lam_star)
 
 
+class ForeignPartialError(RuntimeError):
+    """Kept partial results (checkpoints/real_model/) made by other code than the package now imported."""
+
+
 def _read_partial(partial: pathlib.Path, empty):
-    """The cases kept in a part's checkpoint (``empty`` when there is none yet)."""
-    return json.loads(partial.read_text())["cases"] if partial.exists() else empty
+    """The cases kept in a part's checkpoint (``empty`` when there is none yet).
+
+    The file names the package source that made it (``run_records.source_digest``); one from other code (or from
+    before partials carried it) is refused, since its cases need not be what this code computes.
+    """
+    if not partial.exists():
+        return empty
+    kept = json.loads(partial.read_text())
+    made_by, now = kept.get("source_digest"), source_digest()
+    if made_by != now:
+        raise ForeignPartialError(
+            f"{partial} holds cases made by other code (package source {made_by or 'unrecorded'}, this one is {now}), "
+            "so they are not reused. Delete that file to recompute them with this code, or resume with the code "
+            "that made it."
+        )
+    return kept["cases"]
 
 
 def _keep_partial(partial: pathlib.Path, cases) -> None:
-    """Keep a part's finished cases, atomically, at full precision."""
+    """Keep a part's finished cases, atomically, at full precision, with the package source that made them."""
     with atomic_path(partial) as tmp:
-        tmp.write_text(json.dumps({"cases": cases}))
+        tmp.write_text(json.dumps({"source_digest": source_digest(), "cases": cases}))
 
 
 def e2_case(model, theta_star, eig, gamma: float, *, n_points: int, config: dict = E2_CONFIG) -> dict:
@@ -818,6 +837,13 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> None:
     p = parser()
     args = p.parse_args(argv)
+    try:
+        _main(args)
+    except ForeignPartialError as err:  # found before any data is loaded
+        p.exit(2, f"{p.prog}: error: {err}\n")
+
+
+def _main(args) -> None:
     if args.points is None:
         args.points = 256 if args.part in ("e1", "e3", "e4") else 512
     if args.part == "e1":

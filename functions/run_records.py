@@ -13,6 +13,7 @@ reruns it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import pathlib
@@ -33,6 +34,7 @@ __all__ = [
     "record_status",
     "rerun_command",
     "result_fields",
+    "source_digest",
     "write_record",
 ]
 
@@ -69,6 +71,20 @@ def code_version() -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return head + ("-dirty" if dirty else "")
+
+
+def source_digest(package=None) -> str:
+    """SHA-256 (16 hex digits) of the package's source (``package``, default this one's folder): every ``*.py``
+    under it, by relative path and bytes.
+
+    Unlike ``code_version`` it tells two edited working trees apart and needs no git, so a kept partial result
+    from other code is recognised as such.
+    """
+    package = pathlib.Path(__file__).resolve().parent if package is None else pathlib.Path(package)
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def record_path(out_dir, cfg: RunConfig) -> pathlib.Path:

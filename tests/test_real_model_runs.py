@@ -318,3 +318,44 @@ def test_the_committed_e0_records_meet_every_criterion_recomputed_from_their_num
     assert (two(min(c["rel_L2"] for c in cases)), two(max(c["rel_L2"] for c in cases))) == rel
     assert two(max(c["J_gap"] for c in cases)) == gap and two(max(c["J_refine"] for c in cases)) == refine
     assert two(max(c["residual"] for c in cases)) == residual
+
+
+@pytest.mark.parametrize("part", ["e2", "e3", "e4"])
+def test_a_kept_partial_from_other_code_is_refused_before_any_data_is_loaded(tmp_path, monkeypatch, capsys, part):
+    """Issue 29 (resume keys): partials name the package source that made them; another source is refused with
+    the file, both digests and what to do, before the data is read (the data root here does not exist)."""
+    monkeypatch.setenv("LOSSNAV_CHECKPOINTS", str(tmp_path / "ck"))
+    partial = getattr(R, f"{part}_partial_path")(10, 1e-4, 64, 500)
+    partial.parent.mkdir(parents=True)
+    empty = [] if part == "e2" else {}
+    for kept in ({"source_digest": "0123456789abcdef", "cases": empty}, {"cases": empty}):  # other code; older format
+        partial.write_text(json.dumps(kept))
+        with pytest.raises(SystemExit) as stop:
+            experiments_main(["real-model", part, "--components", "10", "--points", "64", "--subset", "500",
+                              "--root", str(tmp_path / "no-data"), "--out", str(tmp_path / "out")])  # fmt: skip
+        assert stop.value.code == 2
+        err = capsys.readouterr().err
+        assert str(partial) in err and R.source_digest() in err and "Delete that file" in err
+        assert kept.get("source_digest", "unrecorded") in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_partial_kept_by_this_code_is_read_back_and_names_its_source(tmp_path):
+    partial = tmp_path / "real_model" / "e4_x.json"
+    R._keep_partial(partial, {"zero": {"n": 1}})
+    assert json.loads(partial.read_text())["source_digest"] == R.source_digest()
+    assert R._read_partial(partial, {}) == {"zero": {"n": 1}}
+    assert R._read_partial(tmp_path / "none.json", {}) == {}
+
+
+def test_the_source_digest_changes_with_any_byte_of_the_package(tmp_path):
+    import shutil
+
+    copy = tmp_path / "functions"
+    shutil.copytree(ROOT / "functions", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert R.source_digest(copy) == R.source_digest()
+    (copy / "lq.py").write_bytes((copy / "lq.py").read_bytes() + b"\n")
+    edited = R.source_digest(copy)
+    assert edited != R.source_digest()
+    (copy / "lq.py").rename(copy / "lq2.py")
+    assert R.source_digest(copy) not in (edited, R.source_digest()), "a renamed file is other code"
