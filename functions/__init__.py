@@ -1,21 +1,41 @@
 """Loss-landscape navigation: the objective, its optimal learning rules, and the paper's figures.
 
-Theory (imported here): landscapes, geometry (metrics G and drifts f), objective (J and its
-discretisation), euler_lagrange (the equation), bvp (boundary-value solver), least_action (direct
-minimisation), closed_form (quadratic-loss solutions), flows (gradient flow).
-Learning (import as ``functions.<module>``): optimisers (Ballistic), data, image_folder (CIFAR-10 from a
-class-folder copy) and download, models, training and experiments (command line), beliefs,
-noisy_quadratic, tasks.
-Figures: plotting, results_io, fig1 ... fig4, and explore (the notebooks' live sliders).
+The optimal path: ``solve_path`` (newton_krylov: matrix-free Newton-Krylov on the costate equations, any d,
+any gamma; what the real-model experiments use) for a problem without drift, ``solve_bvp`` (bvp: collocation,
+with a drift f) and ``minimise_action`` (least_action: L-BFGS on Figure 1's discrete action; small d and N only,
+it refuses larger problems and points to ``solve_path``). All return a ``paths.Path``.
+
+Layers, lowest first (kept by tests/test_layers.py); the root imports the theory layer only
+(import the others as ``functions.<module>``):
+
+- theory: landscapes, geometry (metrics G, drifts f), objective (J and its discretisation), euler_lagrange,
+  bvp, least_action, newton_krylov, paths (grids, the Path result), closed_form and lq (quadratic losses),
+  flows and gd_limit (gradient flow and the large-gamma limit), logistic, beliefs, tasks, escape, mode_rates.
+- learning rules: optimisers (Ballistic), noisy_quadratic, learner_flows, regret, directions.
+- data and training: data, image_folder, download, models, protocol, checkpoint, run_records, training,
+  campaign and experiments (the command line), real_model, solver_checks and real_model_runs (beyond the paper).
+- figures: results_io, plotting, fig1, fig2, fig3, fig4, and explore (the notebooks' live sliders).
 """
 
-from . import bvp, closed_form, euler_lagrange, flows, geometry, landscapes, least_action, objective
+from . import (
+    bvp,
+    closed_form,
+    euler_lagrange,
+    flows,
+    geometry,
+    landscapes,
+    least_action,
+    newton_krylov,
+    objective,
+    paths,
+)
 from .bvp import solve_bvp
 from .closed_form import quadratic_optimum, rate, rate_ratio
 from .errors import ConvergenceError
 from .geometry import DecayDrift, Metric, NoDrift, RotationDrift, diagonal_metric, identity_metric
 from .landscapes import DoubleWell, Quadratic
 from .least_action import minimise_action
+from .newton_krylov import solve_path
 from .objective import Problem, discrete_action
 
 __all__ = [
@@ -26,9 +46,12 @@ __all__ = [
     "geometry",
     "landscapes",
     "least_action",
+    "newton_krylov",
     "objective",
+    "paths",
     "ConvergenceError",
     "solve_bvp",
+    "solve_path",
     "quadratic_optimum",
     "rate",
     "rate_ratio",

@@ -11,7 +11,7 @@ K = (1 / (eta (N-1) dt^2)) tridiag(-w_{n-1}, w_{n-1} + w_n, -w_n) (x) G with w_n
 end the last row keeps only w_{N-2}). In y the Hessian is I plus the loss curvature, and L-BFGS needs a few
 dozen iterations, not hundreds. It returns a ``paths.Path`` (J = T S, the forward rule of ``newton_krylov``).
 Where L-BFGS is ill-conditioned (large d, curvatures over decades, gamma T > 36) use
-``newton_krylov.solve_path``.
+``newton_krylov.solve_path``; a problem whose dense K would exceed ``MAX_DENSE_BYTES`` is refused with that advice.
 """
 
 from __future__ import annotations
@@ -26,10 +26,13 @@ from .errors import ConvergenceError
 from .objective import Problem, discrete_action
 from .paths import Path, SolverInfo
 
-__all__ = ["MAX_DISCOUNT_EXPONENT", "minimise_action", "action_and_grad"]
+__all__ = ["MAX_DENSE_BYTES", "MAX_DISCOUNT_EXPONENT", "action_and_grad", "dense_bytes", "minimise_action"]
 
 #: Largest gamma * T: e^(-700) is near double precision's smallest normal number (e^(-708)).
 MAX_DISCOUNT_EXPONENT = 700.0
+
+#: Largest dense kinetic Hessian (and as much again for its Cholesky factor) minimise_action builds: 1 GiB.
+MAX_DENSE_BYTES = 2**30
 
 #: How many times L-BFGS may continue with a tighter tolerance before giving up.
 RETIGHTEN = 4
@@ -52,6 +55,12 @@ def action_and_grad(problem: Problem, theta0, theta_T, T: float):
         return S.item(), g.numpy()
 
     return fun
+
+
+def dense_bytes(dim: int, n_points: int, free_end: bool = False) -> int:
+    """Bytes of the dense kinetic Hessian K that minimise_action factorises: (m d)^2 doubles, m unknown points."""
+    m = n_points - 1 if free_end else n_points - 2
+    return 8 * (m * dim) ** 2
 
 
 def kinetic_hessian(problem: Problem, T: float, n_points: int, free_end: bool = False) -> np.ndarray:
@@ -93,6 +102,8 @@ def minimise_action(
         max_iter: iteration cap for L-BFGS.
 
     Raises:
+        ValueError: bad input, before any work; a problem too large for the dense K (``MAX_DENSE_BYTES``), with
+            the pointer to ``solve_path``.
         ConvergenceError: the gradient norm is still above ``gtol`` when L-BFGS stops.
     """
     d = problem.dim
@@ -103,6 +114,14 @@ def minimise_action(
         theta_T = check_vector(theta_T, "theta_T", d)
     T = check_positive(T, "T")
     n_points = check_int(n_points, "n_points", 3)
+    size = dense_bytes(d, n_points, free)
+    if size > MAX_DENSE_BYTES:
+        raise ValueError(
+            f"Invalid size: d = {d} and n_points = {n_points} need a dense {size / 2**30:.3g} GiB kinetic Hessian "
+            f"(more than {MAX_DENSE_BYTES / 2**30:g} GiB), so minimise_action is meant for small problems. Use "
+            "functions.solve_path (newton_krylov: matrix-free Newton-Krylov, memory O(n_points d)), e.g. "
+            "solve_path(problem, theta0, T, n_points=n_points)."
+        )
     gtol = check_positive(gtol, "gtol")
     max_iter = check_int(max_iter, "max_iter", 1)
     t = np.linspace(0.0, T, n_points)

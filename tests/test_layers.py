@@ -7,6 +7,7 @@ are read from the source (``ast``), function-level imports included.
 
 import ast
 import pathlib
+import re
 
 import pytest
 
@@ -72,3 +73,18 @@ def test_the_import_reader_sees_every_form():
         assert imports(src) == {"fig1", "data", "plotting", "bvp", "flows", "campaign"}
     finally:
         src.unlink()
+
+
+def test_the_root_docstring_names_every_module_in_its_layer():
+    """functions/__init__.py describes the layout: every module under the heading of its layer in LAYERS."""
+    import functions
+
+    doc = functions.__doc__
+    for layer, modules in LAYERS.items():
+        if layer == "base":
+            continue
+        line = next((part for part in doc.split("\n- ") if part.startswith(f"{layer}:")), None)
+        assert line is not None, f"the root docstring has no '- {layer}:' entry"
+        named = set(re.findall(r"\b([a-z_][a-z0-9_]+)\b", line))
+        missing = modules - named
+        assert missing == set(), f"the root docstring's '{layer}' entry lacks {sorted(missing)}"

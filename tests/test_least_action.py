@@ -136,3 +136,28 @@ def test_free_end_is_the_forward_rule_of_the_newton_krylov_solver():
     assert np.abs(lbfgs.theta - free(lbfgs.t)).max() < 0.05  # first order in dt
     with pytest.raises(ValueError, match="guess shape"):
         minimise_action(PROBLEM, THETA0, T, n_points=60, guess=np.zeros((58, 2)))
+
+
+def test_the_root_api_offers_the_scalable_solver():
+    import functions
+    from functions import newton_krylov
+
+    assert functions.solve_path is newton_krylov.solve_path and "solve_path" in functions.__all__
+    assert "solve_path" in functions.__doc__.split("Layers")[0], "the docstring's first paragraph names it"
+
+
+def test_minimise_action_refuses_a_dense_hessian_beyond_its_limit_and_points_to_solve_path():
+    """d = 1,000 and N = 200 asked 298 GiB of the allocator; now a ValueError at once, with the way out."""
+    from functions import least_action as LA
+    from functions.landscapes import Quadratic
+
+    big = Problem(Quadratic(np.ones(1000)), gamma=0.1)
+    assert LA.dense_bytes(1000, 200, free_end=True) == 8 * (199 * 1000) ** 2
+    assert LA.dense_bytes(2, 50) == 8 * 96**2
+    with pytest.raises(ValueError, match=r"d = 1000 and n_points = 200 need a dense 295 GiB .*functions\.solve_path"):
+        minimise_action(big, np.ones(1000), 4.0, n_points=200)
+    # At the limit's edge: d = 2 and N = 5,793 (free end) is 0.9998 GiB, N = 5,794 is over 1 GiB.
+    edge = Problem(Quadratic(np.ones(2)), gamma=0.1)
+    with pytest.raises(ValueError, match="Invalid size"):
+        minimise_action(edge, [1.0, 1.0], 4.0, n_points=5794)
+    assert LA.dense_bytes(2, 5793, free_end=True) <= LA.MAX_DENSE_BYTES < LA.dense_bytes(2, 5794, free_end=True)
