@@ -131,9 +131,15 @@ def _colors(gammas):
     return dict(zip(gammas, GAMMA_COLORS, strict=False))
 
 
-def theory_panels(loss1d, opt1d: dict, T1: float, loss2d, opt2d: dict, T2: float, ratio_range, ratio_points: dict,
-                  eta, k, lim2d):  # fmt: skip
-    """Panels a (theta(t)), b (L(t)), c (2-D trajectories), d (rate ratio r1/r2 against H11/H22)."""
+def theory_panels(params: Params, *, opt1d: dict, opt2d: dict, ratio_points: dict) -> dict[str, Panel]:
+    """Panels a (theta(t)), b (L(t)), c (2-D trajectories), d (rate ratio r1/r2 against H11/H22).
+
+    Everything but what is computed (the optima per gamma, ``optima``; the solver's ratios,
+    ``measured_rate_ratios``) comes from the figure's ``params``: losses, horizons, axes, eta and k.
+    """
+    p = params
+    loss1d, loss2d = Quadratic(p.h_1d, p.mu_1d), Quadratic(p.h_2d, p.mu_2d)
+    T1, T2, ratio_range, eta, k, lim2d = p.T_1d, p.T_2d, p.ratio_range, p.eta, p.k, p.lim_2d
     colors = _colors(list(opt1d))
     t1 = np.linspace(0.0, T1, 801)
 
@@ -576,9 +582,7 @@ def report(data: Fig2Data, numbers: dict, part: str) -> str:
 
 def panels(data: Fig2Data, params: Params) -> dict[str, Panel]:
     """Panels a-d (theory) and e-f (training)."""
-    p = params
-    out = theory_panels(data.loss1d, data.opt1d, p.T_1d, data.loss2d, data.opt2d, p.T_2d, p.ratio_range,
-                        data.ratio_points, p.eta, p.k, p.lim_2d)  # fmt: skip
+    out = theory_panels(params, opt1d=data.opt1d, opt2d=data.opt2d, ratio_points=data.ratio_points)
     return out | training_panels(data.runs)
 
 

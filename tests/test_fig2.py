@@ -6,7 +6,6 @@ from figure_checks import RESULTS, ROOT, assert_close_tree, assert_panels_match
 
 from functions import fig2
 from functions.closed_form import rate, rate_ratio
-from functions.landscapes import Quadratic
 from functions.plotting import render_panel
 from functions.results_io import read_json, rounded
 
@@ -148,8 +147,8 @@ def test_training_claims_on_the_committed_runs(training):
 def test_panels_match_results(theory, training, tmp_path):
     _, _, opt1d, opt2d, points = theory
     runs_e, runs_f, ref_e, ref_f = training
-    panels = fig2.theory_panels(Quadratic(P["h_1d"], P["mu_1d"]), opt1d, P["T_1d"], Quadratic(P["h_2d"], P["mu_2d"]),
-                                opt2d, P["T_2d"], P["ratio_range"], points, P["eta"], P["k"], P["lim_2d"])  # fmt: skip
+    params = fig2.Params(training_dir="results/training")
+    panels = fig2.theory_panels(params, opt1d=opt1d, opt2d=opt2d, ratio_points=points)
     titles = {key: fig2.training_title(P[f"dataset_{key}"], model, runs, ref)
               for key, model, runs, ref in (("e", "mlp", runs_e, ref_e), ("f", "cnn", runs_f, ref_f))}  # fmt: skip
     panels |= fig2.training_panels({"e": (runs_e, ref_e, titles["e"]), "f": (runs_f, ref_f, titles["f"])})
