@@ -14,7 +14,15 @@ from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["NOISE_FLOOR", "atomic_path", "read_json", "rounded", "write_json"]
+__all__ = [
+    "NOISE_FLOOR",
+    "atomic_path",
+    "check_output_folder",
+    "nearest_existing",
+    "read_json",
+    "rounded",
+    "write_json",
+]
 
 
 @contextmanager
@@ -34,6 +42,45 @@ def atomic_path(path, suffix: str | None = None):
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def nearest_existing(path) -> pathlib.Path:
+    """``path`` itself if it exists, else its nearest existing ancestor."""
+    path = pathlib.Path(path)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_output_folder(folder, name: str) -> pathlib.Path:
+    """``folder`` as a Path once it is sure to be a folder that can be written (it is created later, if missing).
+
+    Checked before any work, so that a bad output location fails at once with the parameter's ``name``, not in a
+    late write: an empty path (it would write into the current directory), a file, a path under a file, and a
+    folder that refuses a file (read-only, on a read-only file system, or not the user's), tested by writing and
+    removing a probe file in the nearest existing folder (permission bits alone would pass for root).
+    """
+    if not isinstance(folder, str | os.PathLike) or not str(folder).strip():
+        raise ValueError(
+            f"Invalid {name} value: {folder!r}; expected a folder path (an empty one would write into the current "
+            "directory; use '.' to mean it)."
+        )
+    path = pathlib.Path(folder)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"Invalid {name} value: {path} is a file; expected a folder (it is created if missing).")
+    probe = nearest_existing(path)
+    if not probe.is_dir():
+        raise ValueError(f"Invalid {name} value: {path} lies under the file {probe}; expected a folder path.")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".write-probe.", dir=probe)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as err:
+        raise ValueError(
+            f"Invalid {name} value: {path} is not writable ({err.strerror} in {probe}); point {name} at a folder "
+            "you can write."
+        ) from None
+    return path
 
 
 #: Absolute noise floor of stored numbers: magnitudes below it are round-off (solver residuals, e^{-rt} at

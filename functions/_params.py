@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from ._checks import check_finite, check_vector
+from ._io import check_output_folder
 
 __all__ = ["FigureParams", "real", "vector"]
 
@@ -35,8 +36,19 @@ def _plain(value):
     return value
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class FigureParams:
-    """Mixin of the figures' parameter objects."""
+    """Base of the figures' parameter objects: the output folders every notebook writes (``RESULTS`` for
+    results/, ``FIG_IMAGES`` for the composed figure; not stored in results/), checked by ``_check_outputs``
+    first in each figure's ``__post_init__``, so that a folder that cannot be written stops the check cell."""
+
+    results: str = dataclasses.field(default="results", metadata={"stored": False})
+    fig_images: str = dataclasses.field(default="fig_images", metadata={"stored": False})
+
+    def _check_outputs(self) -> None:
+        """RESULTS and FIG_IMAGES must be folders this user can write (``_io.check_output_folder``)."""
+        for name in ("results", "fig_images"):
+            self._set(**{name: str(check_output_folder(getattr(self, name), name.upper()))})
 
     def _set(self, **values) -> None:
         """Store normalised values on the frozen instance (only from ``__post_init__``)."""

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ._checks import check_choice, check_int
+from ._io import check_output_folder, nearest_existing
 from .checkpoint import checkpoint_dir, latest
 from .protocol import RunConfig
 from .run_records import RecordError, StaleRecordError, load_record, record_path
@@ -226,14 +227,13 @@ def run_campaign(cfgs: Iterable[RunConfig], *, out_dir, root=None, checkpoints=N
     check_choice(executor, "executor", EXECUTORS)
     shares = cpu_shares(workers) if executor == "local" else None
     slurm = slurm or SlurmOptions()
-    out_dir = pathlib.Path(out_dir)
-    _check_writable(out_dir, "out")
+    out_dir = check_output_folder(out_dir, "out")
     folder = checkpoint_dir(checkpoints)
     planned = plan(cfgs, out_dir, folder, force)
     log(plan_table(planned))
     if dry_run:
         return [_row(p, None) for p in planned]
-    _check_writable(folder, "checkpoints")
+    check_output_folder(folder, "checkpoints")
     todo = [p for p in planned if p.action != "skip"]
     _check_free_space(out_dir, folder, [p.cfg for p in todo])
     args = [(p.cfg, str(out_dir), root, str(folder), force or p.action == "rerun") for p in todo]
@@ -309,12 +309,6 @@ def run_disk_bytes(cfg: RunConfig) -> int:
     return (KEEP + 1) * (4 * 8 * n_params + (2 << 20))
 
 
-def _nearest_existing(folder: pathlib.Path) -> pathlib.Path:
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    return folder
-
-
 def _check_free_space(out_dir: pathlib.Path, folder: pathlib.Path, cfgs: list[RunConfig]) -> None:
     """Raise ValueError before any data is loaded when the runs to do cannot fit on the disk(s) they write to.
 
@@ -327,7 +321,7 @@ def _check_free_space(out_dir: pathlib.Path, folder: pathlib.Path, cfgs: list[Ru
     needs: dict[int, list] = {}
     for path, name, need in ((folder, "checkpoints", sum(run_disk_bytes(c) for c in cfgs)),
                              (out_dir, "out", RECORD_BYTES * len(cfgs))):  # fmt: skip
-        probe = _nearest_existing(path)
+        probe = nearest_existing(path)
         entry = needs.setdefault(os.stat(probe).st_dev, [probe, name, path, 0])
         entry[3] += need
     for probe, name, path, need in needs.values():
@@ -338,12 +332,3 @@ def _check_free_space(out_dir: pathlib.Path, folder: pathlib.Path, cfgs: list[Ru
                 f"need up to {need / 2**20:.0f} MiB there (checkpoints and records); nothing was run. Free some "
                 f"space, or point --checkpoints ($LOSSNAV_CHECKPOINTS) or --out at a disk with room."
             )
-
-
-def _check_writable(folder: pathlib.Path, name: str) -> None:
-    """Raise ValueError unless ``folder`` is (or can be made) a writable directory: before any data is loaded."""
-    probe = _nearest_existing(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"Invalid {name} value: {folder} is a file; expected a folder.")
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise ValueError(f"Invalid {name} value: {folder} is not writable (nearest existing folder {probe}).")

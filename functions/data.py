@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from ._checks import check_choice
+from ._io import nearest_existing
 
 __all__ = [
     "DATASET_NAMES",
@@ -33,6 +34,7 @@ __all__ = [
     "DataError",
     "FASHION_MNIST_SYSTEM_DIR",
     "IDX_FILES",
+    "data_root",
     "default_root",
     "find_dataset_dir",
     "load_cifar10",
@@ -100,6 +102,27 @@ def default_root() -> pathlib.Path:
         return pathlib.Path(env)
     checkout = pathlib.Path(__file__).resolve().parents[1]
     return checkout / "data" if (checkout / "pyproject.toml").is_file() else pathlib.Path.cwd() / "data"
+
+
+def data_root(root=None, name: str = "root") -> pathlib.Path:
+    """The data folder to read: ``root`` (named ``name`` in errors), else ``default_root()``; checked before any
+    file is opened, so that a root naming a file, or a path under one, is refused with the variable that set it
+    (``name``, or ``$LOSSNAV_DATA``) instead of a download hint that cannot work. A missing folder is fine here:
+    the loaders say which files to put there."""
+    if root is None:
+        name = "$LOSSNAV_DATA" if os.environ.get("LOSSNAV_DATA") else "the default data folder"
+        root = default_root()
+    elif not isinstance(root, str | os.PathLike) or not str(root).strip():
+        raise ValueError(f"Invalid {name} value: {root!r}; expected the data folder's path (e.g. data).")
+    path = pathlib.Path(root)
+    probe = nearest_existing(path)
+    if not probe.is_dir():
+        where = "is a file" if probe == path else f"lies under the file {probe}"
+        raise ValueError(
+            f"Invalid {name} value: {path} {where}; expected the data folder, which holds one folder per dataset "
+            "(mnist/, fashion-mnist/, cifar10/, cifar10-jpeg/). Point it at a folder."
+        )
+    return path
 
 
 _UNREADABLE = "The file is truncated, corrupt or not gzip; re-download it."
@@ -203,7 +226,7 @@ def find_dataset_dir(dataset: str, root=None) -> pathlib.Path:
         DataError: no folder holds the files; the message says where it looked and the command to run.
     """
     check_choice(dataset, "dataset", CHECKSUMS)
-    root = pathlib.Path(root) if root is not None else default_root()
+    root = data_root(root)
     candidates = [root / dataset, root]
     if dataset == "fashion-mnist":
         candidates.append(FASHION_MNIST_SYSTEM_DIR)
@@ -231,7 +254,7 @@ def load_idx_dataset(dataset: str, train: bool = True, root=None, verify: bool =
         verify: check each file's uncompressed payload MD5 against ``CHECKSUMS`` before parsing.
     """
     check_choice(dataset, "dataset", ("mnist", "fashion-mnist"))
-    root = pathlib.Path(root) if root is not None else default_root()
+    root = data_root(root)
     folder = find_dataset_dir(dataset, root)
     paths = {kind: folder / IDX_FILES[(train, kind)] for kind in ("images", "labels")}
     if verify:  # every file of the split, before any is parsed
@@ -273,7 +296,7 @@ def load_cifar10(train: bool = True, root=None, verify: bool = True):
     The python tarball holds pickles: its checksum is always verified before anything is unpickled
     (``verify=False`` is refused for it).
     """
-    root = pathlib.Path(root) if root is not None else default_root()
+    root = data_root(root)
     folder = find_dataset_dir("cifar10", root)
     names = [f"data_batch_{i}" for i in range(1, 6)] if train else ["test_batch"]
     binary, python = folder / "cifar-10-binary.tar.gz", folder / "cifar-10-python.tar.gz"

@@ -8,13 +8,14 @@ Each file is fetched to a temporary name beside its destination, its MD5 checked
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
 
-from ._io import atomic_path
+from ._io import atomic_path, check_output_folder
 from .data import CHECKSUMS, DataError, content_md5, default_root
 
 __all__ = ["SOURCES", "download", "main"]
@@ -27,10 +28,15 @@ SOURCES = {
 }
 
 
-def download(dataset: str, root=None, base_url: str | None = None, timeout: float = 60.0) -> list[pathlib.Path]:
+def download(dataset: str, root=None, base_url: str | None = None, timeout: float = 60.0, *,
+             root_name: str = "root") -> list[pathlib.Path]:  # fmt: skip
     """Fetch ``dataset``'s files into ``root/<dataset>/``; returns their paths.
 
+    ``root`` (``root_name`` in messages; ``$LOSSNAV_DATA`` or data/ when None) must be a folder this user can
+    write, checked before anything is fetched.
+
     Raises:
+        ValueError: a bad dataset, mirror or root (a file, a path under one, a folder that cannot be written).
         DataError: a download failed (offline: the message lists the files, the folder and the
             command to run elsewhere) or a checksum did not match (nothing is left behind).
     """
@@ -46,8 +52,12 @@ def download(dataset: str, root=None, base_url: str | None = None, timeout: floa
             f"Invalid base_url value: {url_base!r}; expected an http://, https:// or file:// URL of a folder "
             f"holding {', '.join(names)}."
         )
-    root = pathlib.Path(root) if root is not None else default_root()
+    if root is None:
+        root_name = "$LOSSNAV_DATA" if os.environ.get("LOSSNAV_DATA") else "the default data folder"
+        root = default_root()
+    root = check_output_folder(root, root_name)
     folder = root / dataset
+    check_output_folder(folder, f"{root_name} (its {dataset}/ folder)")
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in names:
@@ -96,7 +106,7 @@ def main(argv=None) -> None:
     parser.add_argument("--base-url", default=None, help="mirror to use instead of the default")
     args = parser.parse_args(argv)
     try:
-        paths = download(args.dataset, args.root, args.base_url)
+        paths = download(args.dataset, args.root, args.base_url, root_name="--root")
     except (ValueError, DataError) as err:
         parser.exit(2, f"{parser.prog}: error: {err}\n")
     for path in paths:

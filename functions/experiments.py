@@ -16,9 +16,10 @@ from __future__ import annotations
 import argparse
 
 from ._cli import at_least
+from ._io import check_output_folder
 from .campaign import EXECUTORS, SlurmOptions, run_campaign
 from .checkpoint import checkpoint_dir
-from .data import DATASETS, DataError
+from .data import DATASETS, DataError, data_root
 from .optimisers import OPTIMISERS
 from .protocol import DEVICES, LR_GRIDS, RunConfig, check_device, lr_grid, panel_configs, sweep_configs
 from .run_records import RecordError
@@ -144,10 +145,13 @@ def _check_device_here(device: str, executor: str) -> None:
 
 
 def _run(args) -> None:
+    out = check_output_folder(OUT_DIRS[args.panel] if args.out is None else args.out, "--out")
+    check_output_folder(checkpoint_dir(args.checkpoints), "--checkpoints ($LOSSNAV_CHECKPOINTS)")
+    data_root(args.root, "--root")
     _check_device_here(args.device, args.executor)
     slurm = SlurmOptions(partition=args.partition, cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task,
                          time_min=args.time, log_dir=args.slurm_logs)  # fmt: skip
-    run_campaign(_configs(args), out_dir=args.out or OUT_DIRS[args.panel], root=args.root,
+    run_campaign(_configs(args), out_dir=out, root=args.root,
                  checkpoints=checkpoint_dir(args.checkpoints), executor=args.executor, workers=args.workers,
                  force=args.force, dry_run=args.dry_run, slurm=slurm)  # fmt: skip
 

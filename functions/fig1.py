@@ -62,6 +62,7 @@ class Params(FigureParams):
     plot_lim: float = 1.5  # panel b shows [-plot_lim, plot_lim]^2
 
     def __post_init__(self):
+        self._check_outputs()
         names = ("a", "b", "c", "d", "gamma", "eta", "k", "T", "t_one_step", "plot_lim")
         self._set(theta0=vector(self.theta0, "THETA0", 2), theta_T=vector(self.theta_T, "THETA_T", 2),
                   n_points=check_int(self.n_points, "N_POINTS", 3, MAX_POINTS),

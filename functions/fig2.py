@@ -431,6 +431,7 @@ class Params(FigureParams):
     train: bool = dataclasses.field(default=False, metadata={"stored": False})
 
     def __post_init__(self):
+        self._check_outputs()
         if isinstance(self.gammas, str) or not isinstance(self.gammas, list | tuple):
             raise ValueError(f"Invalid GAMMAS value: {self.gammas!r}; expected a list of 1 to 5 rates >= 0.")
         floats = {n: real(getattr(self, n), n.upper()) for n in ("eta", "k", "T_1d", "T_2d", "bvp_margin", "close_e",

@@ -59,6 +59,7 @@ class Params(FigureParams):
     plot_lim: float = 2.0  # panels show [-plot_lim, plot_lim]^2
 
     def __post_init__(self):
+        self._check_outputs()
         self._set(h=vector(self.h, "H", 2), mu=vector(self.mu, "MU"), theta0=vector(self.theta0, "THETA0"),
                   g_diag=vector(self.g_diag, "G_DIAG"),
                   **{n: real(getattr(self, n), n.upper()) for n in ("gamma", "eta", "k", "T", "q", "j", "bvp_margin",

@@ -129,6 +129,7 @@ class Params(FigureParams):
     train: bool = dataclasses.field(default=False, metadata={"stored": False})  # (e) rerun the sweep now
 
     def __post_init__(self):
+        self._check_outputs()
         floats = {n: real(getattr(self, n), n.upper()) for n in ("q", "sigma2", "P0_diffuse", "noise_sd", "sigma",
                                                                   "beta2")}  # fmt: skip
         ints = {n: check_int(getattr(self, n), n.upper(), 0) for n in ("trace_seed", "curv_seed")}

@@ -25,7 +25,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from ._io import atomic_path
-from .data import DataError, default_root
+from .data import DataError, data_root
 
 __all__ = ["CIFAR10_CLASSES", "DATASET", "IMAGES_PER_CLASS", "find_source", "load_cifar10_jpeg"]
 
@@ -52,7 +52,7 @@ def find_source(root=None) -> pathlib.Path:
     Raises:
         DataError: nothing found, or several archives (ambiguous).
     """
-    root = pathlib.Path(root) if root is not None else default_root()
+    root = data_root(root)
     folder = root / DATASET
     if (folder / "train").is_dir() and (folder / "test").is_dir():
         return folder
@@ -193,7 +193,7 @@ def load_cifar10_jpeg(train: bool = True, root=None, cache: bool = True, per_cla
     """
     split = "train" if train else "test"
     per_class = IMAGES_PER_CLASS[split] if per_class is None else per_class
-    root = pathlib.Path(root) if root is not None else default_root()
+    root = data_root(root)
     source = find_source(root)
     files = _split_files(source, split) if source.is_dir() else None  # an archive is hashed without reading it
     cache_path = root / DATASET / ".cache" / f"{split}-{per_class}-{_source_digest(source, files)[:20]}.npz"

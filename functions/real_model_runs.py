@@ -38,8 +38,9 @@ import numpy as np
 
 from ._checks import check_int, check_positive
 from ._cli import at_least, int_or_none, positive
-from ._io import atomic_path, read_json, write_json
+from ._io import atomic_path, check_output_folder, read_json, write_json
 from .checkpoint import checkpoint_dir
+from .data import data_root
 from .directions import DIRECTIONS, cosines
 from .escape import escape_map
 from .gd_limit import gradient_flow, modified_coefficient
@@ -837,6 +838,11 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> None:
     p = parser()
     args = p.parse_args(argv)
+    try:
+        check_output_folder(args.out, "--out")
+        data_root(args.root, "--root")
+    except ValueError as err:
+        p.exit(2, f"{p.prog}: error: {err}\n")
     try:
         _main(args)
     except ForeignPartialError as err:  # found before any data is loaded

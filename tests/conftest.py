@@ -79,3 +79,34 @@ def _working_tree_unchanged(request):
     after = _tree_state(root)
     changed = sorted(k.decode(errors="replace") for k in set(before) | set(after) if before.get(k) != after.get(k))
     assert not changed, f"{request.node.nodeid} changed the working tree: {changed}"
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A real folder this process cannot write into: permission bits 0555 for an ordinary user; for root (whom
+    permission bits do not stop) a read-only tmpfs mounted there. Skipped, with the reason, where neither works."""
+    import os
+    import subprocess
+
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    mounted = False
+    if os.geteuid() == 0:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)],
+                              capture_output=True, text=True, timeout=30)  # fmt: skip
+        if done.returncode != 0:
+            pytest.skip(f"root, and a read-only tmpfs cannot be mounted here: {done.stderr.strip()}")
+        mounted = True
+    else:
+        folder.chmod(0o555)
+    try:
+        (folder / "probe").touch()
+    except OSError:
+        pass
+    else:
+        pytest.fail(f"{folder} was meant to be read-only, yet a file could be created in it")
+    yield folder
+    if mounted:
+        subprocess.run(["umount", str(folder)], check=True, timeout=30)
+    else:
+        folder.chmod(0o755)

@@ -8,6 +8,7 @@ SLURM tests are skipped, with the reason, where no cluster answers ``sinfo``.
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import threading
@@ -121,7 +122,46 @@ def test_cli_out_must_be_a_writable_folder(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["fig2e", "--out", str(tmp_path / "file"), "--root", str(tmp_path / "nodata")])
     err = capsys.readouterr().err
-    assert "Invalid out value:" in err and "is a file; expected a folder" in err
+    assert "Invalid --out value:" in err and "is a file; expected a folder" in err
+
+
+@pytest.mark.parametrize("fault", ["empty out", "read-only out", "checkpoints file", "root file", "env root file"])
+def test_cli_checks_every_output_and_data_location_before_anything_runs(tmp_path, capsys, monkeypatch, fault,
+                                                                        request):  # fmt: skip
+    """Issue 29: `--out ''` once wrote into the current directory, and a data root naming a file ended in a
+    traceback or an impossible download hint. Each is now refused, named, before any data is loaded."""
+    (tmp_path / "file").write_text("x")
+    argv = ["fig2e", "--out", str(tmp_path / "runs"), "--checkpoints", str(tmp_path / "ck"), "--root",
+            str(tmp_path / "nodata")]  # fmt: skip
+    if fault == "empty out":
+        argv[2], match = "", r"Invalid --out value: ''; expected a folder path"
+    elif fault == "read-only out":
+        argv[2] = str(request.getfixturevalue("read_only_folder") / "runs")
+        match = r"Invalid --out value: .*read-only/runs is not writable"
+    elif fault == "checkpoints file":
+        argv[4], match = str(tmp_path / "file"), r"Invalid --checkpoints \(\$LOSSNAV_CHECKPOINTS\) value: .*is a file"
+    elif fault == "root file":
+        argv[6], match = str(tmp_path / "file" / "data"), r"Invalid --root value: .*file/data lies under the file"
+    else:
+        monkeypatch.setenv("LOSSNAV_DATA", str(tmp_path / "file"))
+        argv, match = argv[:5], r"Invalid \$LOSSNAV_DATA value: .*file is a file; expected the data folder"
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and re.search(match, err), err
+    assert "Traceback" not in err and "functions.download" not in err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "read-only") == ["file"], "nothing written"
+
+
+def test_real_model_cli_checks_out_and_root_before_any_solve(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    for argv, match in ((["--out", ""], r"Invalid --out value: ''"),
+                        (["--root", str(tmp_path / "file")], r"Invalid --root value: .*file is a file")):  # fmt: skip
+        with pytest.raises(SystemExit) as exit_info:
+            main(["real-model", "e0", "--out", str(tmp_path / "out"), *argv])
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and re.search(match, err), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
 def test_dry_run_lists_and_writes_nothing(tmp_path, capsys):

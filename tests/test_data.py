@@ -282,3 +282,32 @@ def test_download_replaces_a_truncated_local_file(tmp_path, monkeypatch):
     (local / name).write_bytes((mirror / name).read_bytes()[:40])  # an interrupted copy
     download("mnist", root=tmp_path / "data", base_url=mirror.as_uri())
     assert (local / name).read_bytes() == (mirror / name).read_bytes()
+
+
+def test_a_data_root_naming_a_file_is_refused_by_the_variable_that_set_it(tmp_path, monkeypatch, capsys):
+    """Issue 29: `download --root FILE` gave a traceback and $LOSSNAV_DATA=FILE a hint to run the impossible
+    `download --root FILE`; now each names the option or variable, before any file is read or fetched."""
+    from functions.download import main as download_main
+    from functions.image_folder import load_cifar10_jpeg
+
+    f = tmp_path / "data.tar"
+    f.write_bytes(b"not a folder")
+    with pytest.raises(SystemExit) as stop:
+        download_main(["mnist", "--root", str(f), "--base-url", (tmp_path / "mirror").as_uri()])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and re.search(r"Invalid --root value: .*data.tar is a file; expected a folder", err)
+    assert "Traceback" not in err
+    monkeypatch.setenv("LOSSNAV_DATA", str(f))
+    with pytest.raises(ValueError, match=r"Invalid \$LOSSNAV_DATA value: .*data.tar is a file; expected a folder"):
+        download("mnist", base_url=(tmp_path / "mirror").as_uri())
+    for load in (lambda: D.load_idx_dataset("mnist"), lambda: D.load_cifar10(), lambda: load_cifar10_jpeg()):
+        with pytest.raises(ValueError, match=r"Invalid \$LOSSNAV_DATA value: .*data.tar is a file; expected the"):
+            load()
+    with pytest.raises(ValueError, match=r"Invalid root value: .*data.tar/inner lies under the file .*data.tar"):
+        D.load_idx_dataset("mnist", root=f / "inner")
+    assert f.read_bytes() == b"not a folder" and sorted(p.name for p in tmp_path.iterdir()) == ["data.tar"]
+
+
+def test_download_into_a_read_only_data_folder_is_refused_before_fetching(read_only_folder, tmp_path):
+    with pytest.raises(ValueError, match=r"Invalid root value: .*read-only is not writable"):
+        download("mnist", root=read_only_folder, base_url=(tmp_path / "nowhere").as_uri())

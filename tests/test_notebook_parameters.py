@@ -6,6 +6,7 @@ its results for the new values.
 """
 
 import json
+import os
 import pathlib
 import re
 
@@ -30,10 +31,13 @@ CASES = [
 ]
 
 
-def run_with(notebook: str, overrides: str, out: pathlib.Path) -> nbformat.NotebookNode:
+def run_with(notebook: str, overrides: str, out: pathlib.Path, outputs: str | None = None) -> nbformat.NotebookNode:
+    """Execute ``notebook`` with ``overrides`` appended to its parameters cell, writing under ``out`` (or where
+    ``outputs``, a line setting RESULTS and FIG_IMAGES, says)."""
     nb = nbformat.read(ROOT / notebook, as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", []))
-    cell.source += f"\n{overrides}\nRESULTS, FIG_IMAGES = {str(out / 'results')!r}, {str(out / 'fig_images')!r}\n"
+    outputs = outputs or f"RESULTS, FIG_IMAGES = {str(out / 'results')!r}, {str(out / 'fig_images')!r}"
+    cell.source += f"\n{overrides}\n{outputs}\n"
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
     return nb
 
@@ -77,3 +81,25 @@ def test_bad_parameters_stop_in_the_check_cell_before_anything_is_written(tmp_pa
     assert re.search(match, str(err.value))
     assert ".Params(" in str(err.value), "raised by the check cell right after the parameters"
     assert not (tmp_path / "results").exists() and not (tmp_path / "fig_images").exists(), "nothing written"
+
+
+@pytest.mark.parametrize("notebook", ["fig1-overview.ipynb", "fig2-momentum.ipynb", "fig3-nongrad.ipynb",
+                                      "fig4-adam.ipynb"])  # fmt: skip
+def test_an_output_folder_that_cannot_be_written_stops_the_check_cell(tmp_path, read_only_folder, notebook):
+    """Issue 29: RESULTS in a read-only folder once computed for seconds and failed in a late cell; FIG_IMAGES
+    naming a file, or an empty RESULTS (the current directory), likewise. Now each stops the check cell."""
+    (tmp_path / "a-file").write_text("x")
+    cases = [
+        (f"RESULTS, FIG_IMAGES = {str(read_only_folder / 'results')!r}, {str(tmp_path / 'fig_images')!r}",
+         r"Invalid RESULTS value: .*read-only/results is not writable"),
+        (f"RESULTS, FIG_IMAGES = {str(tmp_path / 'results')!r}, {str(tmp_path / 'a-file')!r}",
+         r"Invalid FIG_IMAGES value: .*a-file is a file; expected a folder"),
+        (f"RESULTS, FIG_IMAGES = '', {str(tmp_path / 'fig_images')!r}", r"Invalid RESULTS value: ''"),
+    ]  # fmt: skip
+    for outputs, match in cases if notebook == "fig1-overview.ipynb" else cases[:1]:
+        with pytest.raises(CellExecutionError) as err:
+            run_with(notebook, "", tmp_path, outputs=outputs)
+        assert re.search(match, str(err.value)), str(err.value)[-600:]
+        assert ".Params(" in str(err.value), "raised by the check cell right after the parameters"
+        assert not (tmp_path / "results").exists() and not (tmp_path / "fig_images").exists(), "nothing written"
+        assert os.listdir(read_only_folder) == [] and (tmp_path / "a-file").read_text() == "x"
