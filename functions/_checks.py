@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 __all__ = [
+    "as_data",
     "check_box",
     "check_choice",
     "check_finite",
@@ -61,10 +62,15 @@ def check_probability(value, name: str) -> float:
     return value
 
 
+def as_data(value):
+    """``value`` with any torch tensor detached and moved to numpy: a tensor that requires grad is data to the
+    solvers, never part of a graph (np.asarray would refuse it)."""
+    return value.detach().cpu().numpy() if hasattr(value, "detach") else value
+
+
 def check_vector(value, name: str, dim: int | None = None) -> np.ndarray:
     """Return ``value`` as a finite float64 vector (of length ``dim`` when given); a torch tensor is detached."""
-    if hasattr(value, "detach"):  # a tensor that requires grad is data here, not a graph
-        value = value.detach().cpu().numpy()
+    value = as_data(value)
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from scipy.integrate import solve_bvp as _scipy_solve_bvp
 
-from ._checks import check_int, check_positive, check_vector
+from ._checks import as_data, check_int, check_positive, check_vector
 from .errors import ConvergenceError
 from .euler_lagrange import first_order_jac, first_order_rhs
 from .objective import Problem, lagrangian
@@ -87,7 +87,7 @@ def solve_bvp(
     if guess is not None:
         if not callable(guess):
             raise ValueError(f"Invalid guess value: {guess!r}; expected a callable t -> (theta, theta_dot).")
-        th_guess, thd_guess = (np.asarray(a, dtype=np.float64) for a in guess(t))
+        th_guess, thd_guess = (np.asarray(as_data(a), dtype=np.float64) for a in guess(t))
         for name, arr in (("theta", th_guess), ("theta_dot", thd_guess)):
             if arr.shape != (t.size, d) or not np.all(np.isfinite(arr)):
                 raise ValueError(

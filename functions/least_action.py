@@ -21,7 +21,7 @@ import torch
 from scipy.linalg import cholesky, solve_triangular
 from scipy.optimize import minimize
 
-from ._checks import check_int, check_positive, check_vector
+from ._checks import as_data, check_int, check_positive, check_vector
 from .errors import ConvergenceError
 from .objective import Problem, discrete_action
 from .paths import Path, SolverInfo
@@ -128,7 +128,7 @@ def minimise_action(
     m = n_points - 1 if free else n_points - 2
     if guess is None:
         guess = np.tile(theta0, (m, 1)) if free else theta0 + (t[1:-1] / T)[:, None] * (theta_T - theta0)
-    guess = np.asarray(guess, dtype=np.float64)
+    guess = np.asarray(as_data(guess), dtype=np.float64)
     if guess.shape != (m, d):
         raise ValueError(f"Invalid guess shape: {guess.shape}; expected {(m, d)} (the unknown points).")
     if problem.gamma * T > MAX_DISCOUNT_EXPONENT:

@@ -41,7 +41,7 @@ import numpy as np
 import scipy.linalg
 import torch
 
-from ._checks import check_choice, check_int, check_positive, check_vector
+from ._checks import as_data, check_choice, check_int, check_positive, check_vector
 from .errors import ConvergenceError
 from .geometry import NoDrift
 from .objective import Problem
@@ -358,7 +358,7 @@ def solve_path(
     N = t.size
     if guess is None:
         guess = np.broadcast_to(theta0, (N, d)) if theta_T is None else theta0 + (t / T)[:, None] * (theta_T - theta0)
-    theta = np.array(guess, dtype=np.float64)
+    theta = np.array(as_data(guess), dtype=np.float64)
     if theta.shape != (N, d) or not np.all(np.isfinite(theta)):
         raise ValueError(f"Invalid guess shape: {theta.shape}; expected finite values of shape ({N}, {d}) "
                          "(one row per time, ends included).")  # fmt: skip

@@ -62,3 +62,45 @@ def test_bad_input_is_refused_before_solving(monkeypatch, kwargs, match):
     monkeypatch.setattr(bvp, "_scipy_solve_bvp", lambda *a, **k: pytest.fail("solved despite bad input"))
     with pytest.raises(ValueError, match=match):
         solve_bvp(PROBLEM, THETA0, 1.0, **kwargs)
+
+
+def test_tensors_that_require_grad_are_data_to_every_solver():
+    """Issue 29: a start, end or guess given as a tensor with requires_grad=True is taken as its values: the same
+    path as from numpy arrays, the tensors untouched and no graph built (minimise_action's and solve_path's
+    guesses once raised "Can't call numpy() on Tensor that requires grad")."""
+    import torch
+
+    from functions import Quadratic, minimise_action, solve_path
+
+    problem = Problem(Quadratic(np.array([4.0, 1.0])), gamma=0.1)
+    start, end = np.array([1.0, 0.5]), np.array([0.2, -0.1])
+    t = np.linspace(0.0, 4.0, 20)
+    leaves = []
+
+    def line(tt, tensor):
+        values = start + (np.asarray(tt) / 4.0)[:, None] * (end - start)
+        if tensor:
+            leaves.append(torch.tensor(values, requires_grad=True))
+            return leaves[-1]
+        return values
+
+    def bvp_guess(tensor):
+        def guess(tt):
+            velocity = np.tile((end - start) / 4.0, (np.size(tt), 1))
+            return line(tt, tensor), torch.tensor(velocity, requires_grad=True) if tensor else velocity
+
+        return guess
+
+    solvers = {
+        "solve_bvp": lambda s, e, tensor: solve_bvp(problem, s, 4.0, theta_T=e, guess=bvp_guess(tensor)),
+        "minimise_action": lambda s, e, tensor: minimise_action(problem, s, 4.0, theta_T=e, n_points=20,
+                                                                guess=line(t, tensor)[1:-1]),
+        "solve_path": lambda s, e, tensor: solve_path(problem, s, 4.0, theta_T=e, n_points=20, guess=line(t, tensor)),
+    }  # fmt: skip
+    s_leaf, e_leaf = torch.tensor(start, requires_grad=True), torch.tensor(end, requires_grad=True)
+    for name, solve in solvers.items():
+        plain, from_tensors = solve(start, end, False), solve(s_leaf, e_leaf, True)
+        assert np.array_equal(plain.theta, from_tensors.theta) and plain.J == from_tensors.J, name
+        assert isinstance(from_tensors.theta, np.ndarray) and isinstance(from_tensors.J, float), name
+    assert len(leaves) >= 3 and all(v.grad is None for v in [s_leaf, e_leaf, *leaves])
+    assert np.array_equal(s_leaf.detach().numpy(), start) and np.array_equal(e_leaf.detach().numpy(), end)
