@@ -8,6 +8,7 @@ import numpy as np
 
 __all__ = [
     "as_data",
+    "check_distinct",
     "check_box",
     "check_choice",
     "check_finite",
@@ -66,6 +67,22 @@ def as_data(value):
     """``value`` with any torch tensor detached and moved to numpy: a tensor that requires grad is data to the
     solvers, never part of a graph (np.asarray would refuse it)."""
     return value.detach().cpu().numpy() if hasattr(value, "detach") else value
+
+
+def check_distinct(values, name: str) -> None:
+    """Raise ValueError naming ``name`` when a value repeats in ``values``: the figures key each curve, check
+    or task by its value, so a repeat would silently collapse onto its first copy."""
+    seen, twice = set(), []
+    for v in values:
+        if v in seen and v not in twice:
+            twice.append(v)
+        seen.add(v)
+    if twice:
+        listed = ", ".join(f"{v:g}" for v in twice)
+        raise ValueError(
+            f"Invalid {name} value: {list(values)!r}; {listed} is listed more than once. Each entry is one curve "
+            "keyed by its value, so a repeat would be drawn on its first copy: list distinct values."
+        )
 
 
 def check_vector(value, name: str, dim: int | None = None) -> np.ndarray:

@@ -16,7 +16,7 @@ from ._params import FigureParams, real, vector
 from .bvp import solve_bvp
 from .flows import gradient_flow
 from .landscapes import DoubleWell, schematic_double_well
-from .least_action import MAX_DISCOUNT_EXPONENT, minimise_action
+from .least_action import MAX_DISCOUNT_EXPONENT, minimise_action, shortest_horizon
 from .objective import Problem, kinetic_per_step
 from .paths import Path
 from .plotting import LEARNER_COLOURS, Panel, loss_heatmap, quantise
@@ -69,6 +69,13 @@ class Params(FigureParams):
                   **{n: real(getattr(self, n), n if len(n) == 1 else n.upper()) for n in names})  # fmt: skip
         self.problem()  # validates the loss and the weights
         check_positive(self.T, "T")
+        T_min = shortest_horizon(self.problem(), self.theta0, self.theta_T, self.n_points)
+        if self.T < T_min:
+            raise ValueError(
+                f"Invalid T value: {self.T:g}; over so short a horizon the multi-step path's action cannot be "
+                f"minimised to its tolerance in double precision (the kinetic term's rounding, "
+                f"least_action.shortest_horizon): set T >= {T_min:.3g} or fewer N_POINTS."
+            )
         if self.gamma * self.T > MAX_DISCOUNT_EXPONENT:
             raise ValueError(
                 f"Invalid GAMMA value: GAMMA * T = {self.gamma * self.T:g} > {MAX_DISCOUNT_EXPONENT:g}, where the "

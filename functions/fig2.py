@@ -17,6 +17,7 @@ import numpy as np
 from ._checks import (
     check_box,
     check_choice,
+    check_distinct,
     check_in_box,
     check_int,
     check_positive,
@@ -450,6 +451,8 @@ class Params(FigureParams):
             raise ValueError(
                 f"Invalid GAMMAS value: {list(gammas)!r}; expected a list of 1 to {len(GAMMA_COLORS)} rates >= 0."
             )
+        check_distinct(gammas, "GAMMAS")
+        check_distinct(self.ratio_checks, "RATIO_CHECKS")
         problems(self.h_1d, self.mu_1d, gammas, eta, k)
         problems(self.h_2d, self.mu_2d, gammas, eta, k)
         check_vector(self.theta0_1d, "THETA0_1D", len(self.h_1d))

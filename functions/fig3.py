@@ -25,9 +25,34 @@ from .paths import Path
 from .plotting import Panel, loss_heatmap
 from .results_io import fmt_point, fmt_small
 
-__all__ = ["Fig3Case", "Fig3Data", "Params", "compute", "headline", "panels", "problems", "report"]
+__all__ = [
+    "BVP_TOL",
+    "MAX_TURNS",
+    "MIN_EFOLDS",
+    "Fig3Case",
+    "Fig3Data",
+    "Params",
+    "compute",
+    "headline",
+    "panels",
+    "problems",
+    "report",
+]
 
 END, MINIMUM = "orange", "red"
+
+#: The boundary-value solver's tolerance in ``compute``.
+BVP_TOL = 1e-8
+
+#: e-folds the free end's pull must decay by between T + BVP_MARGIN and T: it grows toward the end at rate
+#: r + gamma (the unstable root of each closed form), and below e^-18.4 = 1e-8 = BVP_TOL it is under the
+#: solver's own error (BVP_MARGIN = 1e-3 left 0.002 e-folds, and closed form and solver differed by 0.096).
+MIN_EFOLDS = float(np.log(1 / BVP_TOL))
+
+#: Most turns of panel c's spiral (angular speed q) before its amplitude e^{-r t} falls to BVP_TOL that the
+#: solver resolves within its 200,000 mesh nodes (about 1,000 nodes a turn): at H = 4 (r = 2) 110 turns (Q = 75)
+#: took 119,218 nodes, 147 (Q = 100) did not fit after 2 minutes; at H = 1, 132 turns (Q = 45) took 116,633.
+MAX_TURNS = 100.0
 
 
 @dataclass(frozen=True)
@@ -64,11 +89,32 @@ class Params(FigureParams):
                   g_diag=vector(self.g_diag, "G_DIAG"),
                   **{n: real(getattr(self, n), n.upper()) for n in ("gamma", "eta", "k", "T", "q", "j", "bvp_margin",
                                                                      "plot_lim")})  # fmt: skip
-        problems(self)  # validates the loss, metric, drifts and weights
+        cases = problems(self)  # validates the loss, metric, drifts and weights
         check_positive(self.T, "T")
         check_positive(self.bvp_margin, "BVP_MARGIN")
         if self.gamma > MAX_GAMMA:
             raise ValueError(f"Invalid GAMMA value: {self.gamma:g} > {MAX_GAMMA:g}; {BVP_LIMIT}")
+        for name, (_, problem, has_drift) in cases.items():
+            # the free end pulls at rate r + gamma; without a drift the path has settled at the minimum, where the
+            # free end's condition already holds, and the pull is only what is left of e^{-r T}
+            r = float(np.min(quadratic_optimum(problem, self.theta0).r))
+            efolds = self.bvp_margin * (r + self.gamma) + (0.0 if has_drift else r * self.T)
+            if efolds < MIN_EFOLDS:
+                raise ValueError(
+                    f"Invalid BVP_MARGIN value: {self.bvp_margin:g}; the solver's free end at T + BVP_MARGIN pulls "
+                    f"panel ({name})'s path at rate r + GAMMA = {r + self.gamma:.3g}, which leaves only "
+                    f"{efolds:.3g} e-folds before T, and the check of the closed form needs {MIN_EFOLDS:.3g} (to the "
+                    f"solver's tolerance {BVP_TOL:g}): set BVP_MARGIN >= "
+                    f"{(MIN_EFOLDS - efolds) / (r + self.gamma) + self.bvp_margin:.3g}."
+                )
+        r = float(np.min(quadratic_optimum(cases["c"][1], self.theta0).r))
+        turns = abs(self.q) * MIN_EFOLDS / (2 * np.pi * r)
+        if turns > MAX_TURNS:
+            raise ValueError(
+                f"Invalid Q value: {self.q:g}; panel c's spiral would turn {turns:.3g} times (Q ln(1/{BVP_TOL:g}) / "
+                f"(2 pi r), r = {r:.3g}) before it settles, and the boundary-value solver resolves at most "
+                f"{MAX_TURNS:g} turns in its mesh: set |Q| <= {MAX_TURNS * 2 * np.pi * r / MIN_EFOLDS:.3g} or raise H."
+            )
         lim = check_positive(self.plot_lim, "PLOT_LIM")
         for name, point in (("THETA0", self.theta0), ("MU", self.mu)):
             check_in_box(point, name, (-lim, lim, -lim, lim), "[-PLOT_LIM, PLOT_LIM]^2")
@@ -103,7 +149,7 @@ def compute(params: Params) -> Fig3Data:
 
     def one(item):
         name, (title, problem, has_drift) = item
-        bvp = solve_bvp(problem, params.theta0, params.T + params.bvp_margin, tol=1e-8)
+        bvp = solve_bvp(problem, params.theta0, params.T + params.bvp_margin, tol=BVP_TOL)
         return name, Fig3Case(title, problem, quadratic_optimum(problem, params.theta0), bvp, has_drift)
 
     return Fig3Data(params, dict(thread_map(one, problems(params).items())))

@@ -15,6 +15,7 @@ import numpy as np
 from ._checks import (
     check_box,
     check_choice,
+    check_distinct,
     check_in_box,
     check_int,
     check_positive,
@@ -148,6 +149,7 @@ class Params(FigureParams):
         self._set(n_params=check_int(self.n_params, "N_PARAMS", 1), n_samples=check_int(self.n_samples, "N_SAMPLES", 1))
         check_range(self.scale_range, "SCALE_RANGE", positive=True)
         check_positive_array(self.h_ratios, "H_RATIOS")
+        check_distinct(self.h_ratios, "H_RATIOS")
         check_positive(self.sigma, "SIGMA")
         if not 0.0 <= self.beta2 < 1.0:
             raise ValueError(f"Invalid BETA2 value: {self.beta2}; BETA2 must lie in [0, 1).")
@@ -174,9 +176,11 @@ class Params(FigureParams):
                 f"Invalid GAMMAS_2D value: {list(self.gammas_2d)!r}; expected some of {sorted(GAMMA_STYLE)} (drawn "
                 "styles)."
             )
+        check_distinct(self.gammas_2d, "GAMMAS_2D")
         cs = np.asarray(self.cs)
         if np.any(cs < 0) or np.any(cs > 1):
             raise ValueError(f"Invalid CS value: {cs.tolist()}; task correlations must lie in [0, 1].")
+        check_distinct(self.cs, "CS")
         rho = np.asarray(self.rho_grid)
         if rho.size < 2 or np.any(rho < 0) or np.any(rho > 1):
             raise ValueError("Invalid RHO_GRID value: expected at least 2 reset fractions in [0, 1].")

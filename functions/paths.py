@@ -35,12 +35,13 @@ class SolverInfo:
     """How a path was found.
 
     Attributes:
-        method: "L-BFGS" (direct minimisation), "collocation" (boundary-value problem) or "Newton-Krylov".
+        method: "L-BFGS" (direct minimisation; "L-BFGS + Newton" where Newton steps finished it), "collocation"
+            (boundary-value problem) or "Newton-Krylov".
         rule: the time discretisation ("forward", "trapezoid", or "collocation").
         residual: the solver's own stopping measure at the end (see the solver's docstring).
         tol: the tolerance that measure had to reach.
         n_iter: outer iterations (L-BFGS iterations, Newton steps, mesh refinements).
-        n_inner: inner iterations (Krylov iterations; 0 where there are none).
+        n_inner: inner iterations (Krylov iterations; L-BFGS's closing Newton steps; 0 where there are none).
     """
 
     method: str

@@ -80,6 +80,9 @@ def test_params_refuse_what_cannot_be_drawn():
             r"Invalid GAMMA value: GAMMA \* T = 4e\+06 > 700, where the weight e\^\(-GAMMA t\) underflows",
         ),
         ({"T": 1e4}, r"GAMMA \* T = 1000 > 700"),
+        # issue 29: T = 1e-6 once ended in a ConvergenceError after the work
+        ({"T": 1e-6}, r"Invalid T value: 1e-06; .*set T >= 0.00152 or fewer N_POINTS"),
+        ({"T": 0.003, "n_points": 1000}, r"Invalid T value: 0.003; .*set T >= 0.00687"),
     ):
         with pytest.raises(ValueError, match=match):
             fig1.Params(**change)

@@ -109,3 +109,37 @@ def test_params_refuse_what_cannot_be_drawn():
     ):
         with pytest.raises(ValueError, match=match):
             fig3.Params(**change)
+
+
+def test_bvp_margin_is_checked_against_the_free_ends_pull_and_the_check_is_needed():
+    """Issue 29: BVP_MARGIN = 1e-3 once wrote results whose closed form and solver differed by 0.096. The margin must
+    let the free end's pull (rate r + gamma) decay by ln(1/BVP_TOL) e-folds before T. At that margin the solver
+    matches the closed form to 1e-8; at half of it (solved directly, as Params now refuses it) it does not."""
+    assert fig3.MIN_EFOLDS == pytest.approx(np.log(1e8))
+    margin = fig3.MIN_EFOLDS / 2.0  # panel c (r + gamma = 2) binds; d has r = 10.2, a and b settle by e^{-r T}
+    with pytest.raises(
+        ValueError, match=r"Invalid BVP_MARGIN value: 0.001; .*panel \(c\)'s .* 0.002 e-folds .*>= 9.21"
+    ):
+        fig3.Params(bvp_margin=1e-3)
+    with pytest.raises(ValueError, match=r"panel \(c\)'s .*set BVP_MARGIN >= 9.21"):
+        fig3.Params(bvp_margin=0.999 * margin)
+    near = fig3.Params(bvp_margin=1.001 * margin)
+    t = np.linspace(0.0, near.T, 2001)
+    for name, (_, problem, _) in fig3.problems(near).items():
+        optimum = fig3.quadratic_optimum(problem, near.theta0)
+        for factor, holds in ((1.001, True), (0.5, False)):  # half the margin: only c's check is disturbed
+            path = fig3.solve_bvp(problem, near.theta0, near.T + factor * margin, tol=fig3.BVP_TOL)
+            gap = float(np.max(np.abs(path(t) - optimum(t))))
+            assert (gap < 1e-8) == (holds or name != "c"), (name, factor, gap)
+
+
+def test_q_is_checked_against_the_turns_the_solver_resolves():
+    """Issue 29: Q = 1e4 once ended in a solver error after the work (Q = 100 after 2 minutes); the spiral's turns
+    before it settles, Q ln(1/BVP_TOL) / (2 pi r), are now limited to MAX_TURNS before any solve."""
+    limit = fig3.MAX_TURNS * 2 * np.pi * 2.0 / fig3.MIN_EFOLDS  # r = 2 at H = 4
+    with pytest.raises(ValueError, match=r"Invalid Q value: 10000; panel c's spiral would turn 1.47e\+04 times"):
+        fig3.Params(q=1e4)
+    with pytest.raises(ValueError, match=rf"set \|Q\| <= {limit:.3g} or raise H"):
+        fig3.Params(q=1.001 * limit)
+    fig3.Params(q=0.999 * limit)
+    assert fig3.Params(h=[16.0, 16.0], q=1.5 * limit).q == 1.5 * limit, "a stiffer loss settles sooner (r = 4)"

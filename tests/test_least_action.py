@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from functions.bvp import ConvergenceError, solve_bvp
+from functions.geometry import diagonal_metric
 from functions.landscapes import DoubleWell
 from functions.least_action import minimise_action
 from functions.objective import Problem
@@ -105,8 +106,7 @@ def test_a_returned_path_always_meets_gtol():
 
 def test_trivial_paths_and_short_horizons():
     """A start at the end point, or at the minimum, converges (the tolerance on y is tightened until dS/dtheta meets
-    gtol); a horizon too short to converge is named in the error; gamma * T beyond 700 is refused before solving."""
-    from functions.errors import ConvergenceError
+    gtol); a horizon too short to converge (shortest_horizon) and gamma * T beyond 700 are refused before solving."""
     from functions.landscapes import DoubleWell
     from functions.objective import Problem
 
@@ -116,7 +116,7 @@ def test_trivial_paths_and_short_horizons():
     minimum = DoubleWell().minima()[1]
     still = minimise_action(problem, minimum, 4.0, theta_T=minimum, n_points=50)
     assert np.max(np.abs(still.theta - minimum)) < 1e-6, "a learner at the minimum stays there"
-    with pytest.raises(ConvergenceError, match="for T = 1e-06, n_points = 50, gamma = 0.1. Try a longer horizon T"):
+    with pytest.raises(ValueError, match=r"Invalid T value: 1e-06; .*use T >= 0.00152"):
         minimise_action(problem, [-0.6, 0.55], 1e-6, theta_T=[1.0625, 0.0], n_points=50)
     with pytest.raises(ValueError, match=r"gamma \* T = 1000 > 700"):
         minimise_action(problem, [-0.6, 0.55], 1e4, theta_T=[1.0625, 0.0], n_points=50)
@@ -161,3 +161,46 @@ def test_minimise_action_refuses_a_dense_hessian_beyond_its_limit_and_points_to_
     with pytest.raises(ValueError, match="Invalid size"):
         minimise_action(edge, [1.0, 1.0], 4.0, n_points=5794)
     assert LA.dense_bytes(2, 5793, free_end=True) <= LA.MAX_DENSE_BYTES < LA.dense_bytes(2, 5794, free_end=True)
+
+
+def test_a_horizon_below_the_rounding_floor_is_refused_and_one_just_above_it_converges():
+    """Issue 29: Figure 1 with T = 1e-6 ended in a ConvergenceError after the work. shortest_horizon estimates where
+    the gradient's rounding reaches gtol; below it the call is refused at once, just above it L-BFGS (with its
+    closing Newton steps) meets gtol, at two grid sizes."""
+    from functions.least_action import shortest_horizon
+
+    problem = Problem(DoubleWell(a=1, b=1, c=1, d=-0.5), gamma=0.1)
+    for n in (50, 200):
+        T_min = shortest_horizon(problem, THETA0, THETA_T, n)
+        assert T_min == pytest.approx(np.sqrt(2 * np.finfo(float).eps * 1.0625 * (n - 1) / 1e-8))
+        with pytest.raises(ValueError, match=rf"Invalid T value: .*use T >= {T_min:.3g}"):
+            minimise_action(problem, THETA0, 0.99 * T_min, theta_T=THETA_T, n_points=n)
+        path = minimise_action(problem, THETA0, 1.0001 * T_min, theta_T=THETA_T, n_points=n)
+        assert path.info.residual <= 1e-8
+    assert shortest_horizon(problem, THETA0, THETA_T, 50, gtol=1e-6) == pytest.approx(
+        shortest_horizon(problem, THETA0, THETA_T, 50) / 10
+    )
+    G = Problem(DoubleWell(a=1, b=1, c=1, d=-0.5), gamma=0.1, metric=diagonal_metric([4.0, 1.0]))
+    assert shortest_horizon(G, THETA0, THETA_T, 50) == pytest.approx(2 * shortest_horizon(problem, THETA0, THETA_T, 50))
+
+
+def test_newton_steps_finish_where_the_line_search_stalls():
+    """At T = 0.1 (Figure 1's setting) S ~ 153 and L-BFGS's last steps change it by less than its rounding: the line
+    search stopped ABNORMAL at |dS/dtheta| = 1.6e-7. One Newton step on the accurate gradient now ends it, and the
+    path is the minimiser: the BVP solver's path on the same nodes agrees to the first-order rule's error."""
+    problem = Problem(DoubleWell(a=1, b=1, c=1, d=-0.5), gamma=0.1)
+    path = minimise_action(problem, THETA0, 0.1, theta_T=THETA_T, n_points=50)
+    assert path.info.method == "L-BFGS + Newton" and path.info.n_inner >= 1 and path.info.residual <= 1e-8
+    exact = solve_bvp(problem, THETA0, 0.1, theta_T=THETA_T)
+    assert np.max(np.abs(path.theta - exact(path.t))) < 1e-4
+
+
+def test_the_newton_polish_keeps_only_steps_that_lower_the_gradient():
+    from functions.least_action import _newton_polish
+
+    fun = lambda x: (0.5 * float(x @ x), x.copy())  # noqa: E731 (S = |x|^2 / 2: H = I)
+    x0 = np.array([1e-3, -2e-3])
+    x, norm, steps = _newton_polish(fun, lambda x: np.eye(2), x0, 2e-3, 1e-8, 4)
+    assert steps == 1 and norm == 0.0 and np.all(x == 0)
+    x, norm, steps = _newton_polish(fun, lambda x: -0.5 * np.eye(2), x0, 2e-3, 1e-8, 4)
+    assert steps == 0 and norm == 2e-3 and np.array_equal(x, x0), "a step that raises |g| is not taken"

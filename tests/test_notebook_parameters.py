@@ -66,6 +66,11 @@ BAD = [
         r"no-runs-here/mnist_mlp_sgd_seed0.json: no such run record",
     ),
     ("fig3-nongrad.ipynb", "THETA0 = [1.5, 2.5]", r"Invalid THETA0 value: \(1.5, 2.5\) lies outside"),
+    # issue 29: each of these once computed, then wrote collapsed curves, a wrong check or a solver error
+    ("fig2-momentum.ipynb", "GAMMAS = [1.0, 1.0]", r"Invalid GAMMAS value: \[1.0, 1.0\]; 1 is listed more than once"),
+    ("fig3-nongrad.ipynb", "BVP_MARGIN = 1e-3", r"Invalid BVP_MARGIN value: 0.001; .*set BVP_MARGIN >= 9.21"),
+    ("fig3-nongrad.ipynb", "Q = 1e4", r"Invalid Q value: 10000; panel c's spiral would turn"),
+    ("fig1-overview.ipynb", "T = 1e-6", r"Invalid T value: 1e-06; .*set T >= 0.00152"),
     (
         "fig4-adam.ipynb",
         "SWEEP_DATASET = 'fashion-mnist'",
