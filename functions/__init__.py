@@ -13,7 +13,8 @@ Layers, lowest first (kept by tests/test_layers.py); the root imports the theory
   flows and gd_limit (gradient flow and the large-gamma limit), logistic, beliefs, tasks, escape, mode_rates.
 - learning rules: optimisers (Ballistic), noisy_quadratic, learner_flows, regret, directions.
 - data and training: data, image_folder, download, models, protocol, checkpoint, run_records, training,
-  campaign and experiments (the command line), real_model, solver_checks and real_model_runs (beyond the paper).
+  run_lock, campaign and experiments (the command line), real_model, solver_checks and real_model_runs (beyond
+  the paper).
 - figures: results_io, plotting, fig1, fig2, fig3, fig4, and explore (the notebooks' live sliders).
 """
 

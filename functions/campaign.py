@@ -10,6 +10,11 @@ the whole campaign (before any training) unless ``force``. ``run_campaign`` then
   cores; on preemption or time-out (SIGUSR2) the run checkpoints at the next batch and the job requeues and
   resumes from its checkpoint.
 
+Each run is trained under its lock (``run_lock``: one process at a time, whichever campaign or host started it,
+a lock left by a dead process taken over): a run another live process holds is skipped here ("owned" in the
+summary), and a run that another campaign completed after this one planned it is not trained again, so two
+campaigns on the same runs end with the records one campaign would write.
+
 A run's numbers depend only on its configuration and its thread count (CPU kernels reduce in a
 thread-dependent order): a local worker with c cores and a SLURM task with c CPUs write equal records.
 """
@@ -31,7 +36,8 @@ from ._checks import check_choice, check_int
 from ._io import check_output_folder, nearest_existing
 from .checkpoint import checkpoint_dir, latest
 from .protocol import RunConfig
-from .run_records import RecordError, StaleRecordError, load_record, record_path
+from .run_lock import RunLocked, lock_path, run_lock
+from .run_records import RecordError, StaleRecordError, load_record, record_path, record_status
 
 __all__ = ["EXECUTORS", "Planned", "SlurmOptions", "cpu_shares", "plan", "plan_table", "run_campaign", "summary_table"]
 
@@ -41,7 +47,8 @@ EXECUTORS = ("local", "slurm")
 
 @dataclass(frozen=True)
 class Planned:
-    """One run of a campaign and what will happen to it: 'skip', 'resume', 'run' or 'rerun' (forced)."""
+    """One run of a campaign and what will happen to it: 'skip', 'resume', 'run' or 'rerun' (forced); after the
+    campaign, 'owned' where another process held the run."""
 
     cfg: RunConfig
     action: str
@@ -136,21 +143,34 @@ def cpu_shares(workers: int, cores: Iterable[int] | None = None) -> list[tuple[i
 _DATA_CACHE: dict = {}
 
 
-def _train(cfg: RunConfig, out_dir: str, root, checkpoints: str, force: bool, threads: int | None) -> dict:
-    """One run in a worker (local process or SLURM task); returns its record."""
+def _train(cfg: RunConfig, out_dir: str, root, checkpoints: str, force: bool, threads: int | None) -> dict | str:
+    """One run in a worker (local process or SLURM task) under the run's lock (``run_lock``); returns its record,
+    or, when another process holds the run, a line naming that owner (the run is skipped here)."""
     import torch
 
     from .training import load_split, train_run
 
-    if threads is not None:
-        torch.set_num_threads(threads)
-    key = (cfg.dataset, cfg.model, root)
-    if key not in _DATA_CACHE:  # a worker keeps its last dataset: a sweep loads MNIST once per worker
-        _DATA_CACHE.clear()
-        _DATA_CACHE[key] = (load_split(cfg.dataset, True, cfg.model, root), load_split(cfg.dataset, False, cfg.model,
-                                                                                          root))  # fmt: skip
-    return train_run(cfg, root=root, out_dir=out_dir, progress=False, data=_DATA_CACHE[key], checkpoints=checkpoints,
-                     force=force, log=lambda line: print(line, flush=True))  # fmt: skip
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    try:
+        with run_lock(lock_path(checkpoints, cfg.trajectory_hash()), log=say):
+            if not force and record_status(out_dir, cfg) == "complete":  # finished by its last owner since the plan
+                say(f"{cfg.label()}: complete (written by another campaign since this one was planned); skipped.")
+                return load_record(record_path(out_dir, cfg), cfg)
+            if threads is not None:
+                torch.set_num_threads(threads)
+            key = (cfg.dataset, cfg.model, root)
+            if key not in _DATA_CACHE:  # a worker keeps its last dataset: a sweep loads MNIST once per worker
+                _DATA_CACHE.clear()
+                _DATA_CACHE[key] = (load_split(cfg.dataset, True, cfg.model, root),
+                                    load_split(cfg.dataset, False, cfg.model, root))  # fmt: skip
+            return train_run(cfg, root=root, out_dir=out_dir, progress=False, data=_DATA_CACHE[key],
+                             checkpoints=checkpoints, force=force, log=say)  # fmt: skip
+    except RunLocked as err:
+        line = f"{cfg.label()}: skipped, {err} Rerun this campaign once it is done."
+        say(line)
+        return line
 
 
 _SHARE: tuple[int, ...] = ()
@@ -253,7 +273,9 @@ def run_campaign(cfgs: Iterable[RunConfig], *, out_dir, root=None, checkpoints=N
                                                     initargs=(queue,)) as pool:  # fmt: skip
             records = list(pool.map(_train_pinned, args))
     done = dict(zip([p.cfg for p in todo], records, strict=True))
-    rows = [_row(p, done.get(p.cfg) or p.record) for p in planned]
+    owned = {cfg: line for cfg, line in done.items() if isinstance(line, str)}  # runs another process holds
+    rows = [_row(dataclasses.replace(p, action="owned") if p.cfg in owned else p,
+                 None if p.cfg in owned else done.get(p.cfg) or p.record) for p in planned]  # fmt: skip
     log(summary_table(rows, time.perf_counter() - start))
     return rows
 

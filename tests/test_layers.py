@@ -21,7 +21,8 @@ LAYERS = {
                "mode_rates"},
     "learning rules": {"optimisers", "noisy_quadratic", "learner_flows", "regret", "directions"},
     "data and training": {"data", "image_folder", "download", "models", "protocol", "checkpoint", "run_records",
-                          "training", "campaign", "experiments", "real_model", "solver_checks", "real_model_runs"},
+                          "training", "campaign", "experiments", "real_model", "solver_checks", "real_model_runs",
+                          "run_lock"},
     "figures": {"results_io", "plotting", "fig1", "fig2", "fig3", "fig4", "explore"},
 }  # fmt: skip
 RANK = {module: rank for rank, modules in enumerate(LAYERS.values()) for module in modules}
