@@ -24,10 +24,12 @@ def _mnist_root(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     folder = tmp_path / "mnist"
     folder.mkdir()
-    for train, n in ((True, 600), (False, 100)):
+    for train, n in ((True, 4000), (False, 500)):
         labels = rng.integers(0, 10, size=n).astype(np.uint8)
         centres = rng.integers(0, 256, size=(10, 28, 28))
         images = np.clip(centres[labels] + rng.normal(0, 40, size=(n, 28, 28)), 0, 255).astype(np.uint8)
+        flip = rng.random(n) < 0.5  # label noise: not separable, so the minimiser and its curvature are moderate
+        labels = np.where(flip, rng.integers(0, 10, size=n), labels).astype(np.uint8)
         for kind, arr, magic in (("images", images, 0x803), ("labels", labels, 0x801)):
             head = magic.to_bytes(4, "big") + b"".join(int(s).to_bytes(4, "big") for s in arr.shape)
             (folder / D.IDX_FILES[(train, kind)]).write_bytes(gzip.compress(head + arr.tobytes(), mtime=0))
