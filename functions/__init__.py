@@ -11,10 +11,12 @@ Layers, lowest first (kept by tests/test_layers.py); the root imports the theory
 - theory: landscapes, geometry (metrics G, drifts f), objective (J and its discretisation), euler_lagrange,
   bvp, least_action, newton_krylov, paths (grids, the Path result), closed_form and lq (quadratic losses),
   flows and gd_limit (gradient flow and the large-gamma limit), logistic, beliefs, tasks, escape, mode_rates.
-- learning rules: optimisers (Ballistic), noisy_quadratic, learner_flows, regret, directions.
+- learning rules: optimisers (Ballistic), noisy_quadratic, learner_flows, regret, directions, bench_rules (the
+  benchmark's optimisers and ablations with their tuning spaces).
 - data and training: data, image_folder, download, models, protocol, checkpoint, run_records, training,
   run_lock, campaign and experiments (the command line), real_model, solver_checks and real_model_runs (beyond
-  the paper).
+  the paper), and the Ballistic benchmark (beyond the paper): bench_workloads, bench_trials, bench_records (the
+  one owner of results/benchmark/) and bench_study (the tuning protocol and its command line).
 - figures: results_io, plotting, fig1, fig2, fig3, fig4, and explore (the notebooks' live sliders).
 """
 

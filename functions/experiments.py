@@ -5,6 +5,7 @@ Subcommands:
   fig2f   CNN protocol (the paper's Figure 2f), likewise.
   fig4e   learning-rate sweep on the MLP protocol (Figure 4e), into results/training/lr_sweep/.
   real-model  the real-model solves (beyond the paper), into results/real_model/ (see functions.real_model_runs).
+  benchmark   the Ballistic benchmark's tuning study (beyond the paper), into results/benchmark/ (bench_study).
 A campaign skips runs whose record is complete with today's configuration hash, resumes checkpointed ones and
 runs the rest, on local processes (--executor local --workers N) or a SLURM cluster (--executor slurm).
 --dry-run lists what would run, skip or resume. A record of another configuration is never replaced without
@@ -96,6 +97,10 @@ def main(argv=None) -> None:
         from .real_model_runs import main as real_model_main
 
         return real_model_main(argv[1:])
+    if argv[:1] == ["benchmark"]:
+        from .bench_study import main as benchmark_main
+
+        return benchmark_main(argv[1:])
     p = parser()
     args = p.parse_args(argv)
     try:

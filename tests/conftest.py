@@ -33,7 +33,8 @@ def small_logistic():
 #: Test modules that start processes, kernels, browsers or clusters, or train: `pytest -m "not slow"` skips them
 #: (and the notebooks under nbval) for a quick inner loop; `make test` runs everything.
 SLOW_MODULES = {"test_browser", "test_byte_stability", "test_campaign", "test_checkpoint", "test_lab",
-                "test_notebook_parameters", "test_packaging", "test_papermill", "test_run_lock"}  # fmt: skip
+                "test_notebook_parameters", "test_packaging", "test_papermill", "test_run_lock",
+                "test_bench_study"}  # fmt: skip
 
 
 def pytest_collection_modifyitems(config, items):

@@ -19,10 +19,10 @@ LAYERS = {
     "theory": {"landscapes", "geometry", "objective", "euler_lagrange", "bvp", "least_action", "closed_form",
                "flows", "beliefs", "tasks", "logistic", "lq", "paths", "newton_krylov", "escape", "gd_limit",
                "mode_rates"},
-    "learning rules": {"optimisers", "noisy_quadratic", "learner_flows", "regret", "directions"},
+    "learning rules": {"optimisers", "noisy_quadratic", "learner_flows", "regret", "directions", "bench_rules"},
     "data and training": {"data", "image_folder", "download", "models", "protocol", "checkpoint", "run_records",
                           "training", "campaign", "experiments", "real_model", "solver_checks", "real_model_runs",
-                          "run_lock"},
+                          "run_lock", "bench_workloads", "bench_trials", "bench_records", "bench_study"},
     "figures": {"results_io", "plotting", "fig1", "fig2", "fig3", "fig4", "explore"},
 }  # fmt: skip
 RANK = {module: rank for rank, modules in enumerate(LAYERS.values()) for module in modules}

@@ -1,0 +1,229 @@
+"""The tuning protocol of the Ballistic benchmark (beyond the paper), after MLCommons AlgoPerf's external tuning
+and "Descending through a crowded valley" (Schmidt, Schneider, Hennig 2021): every rule gets the same budget.
+
+For each workload and rule:
+
+1. ``n_trials`` quasi-random trials: a scrambled Sobol sequence (``scipy.stats.qmc.Sobol``, seeded by
+   ``sobol_seed``) over the rule's log-uniform space (``bench_rules.SPACES``), each trial's values rounded to 6
+   significant digits (as stored, so a record reruns exactly), seed 0;
+2. the best trial: the fewest steps to the workload's target; among trials that never reach it (or to break a
+   tie), the best final validation metric;
+3. that trial rerun with seeds 1 .. ``n_seeds``.
+
+Every trial is a record (``bench_records``); a study run again skips the finished ones, so a study killed at any
+point resumes without repeating or changing a finished trial. Records of another protocol are refused.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+
+from scipy.stats import qmc
+
+from . import bench_workloads as BW
+from ._checks import check_choice, check_int
+from ._io import check_output_folder
+from .bench_records import ForeignRecordError, load_trial_record, make_trial_record, trial_path, write_trial_record
+from .bench_rules import RULES, SPACES
+from .bench_trials import Trial, run_trial
+
+__all__ = ["Protocol", "best_trial", "main", "run_study", "sobol_points", "study_trials"]
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """The tuning budget, the same for every rule (keyword-built, checked)."""
+
+    n_trials: int = 16
+    n_seeds: int = 5
+    sobol_seed: int = 0
+
+    def __post_init__(self):
+        check_int(self.n_trials, "n_trials", 1, 1024)
+        check_int(self.n_seeds, "n_seeds", 0, 100)
+        check_int(self.sobol_seed, "sobol_seed", 0)
+
+
+def sobol_points(rule: str, n: int, sobol_seed: int = 0) -> list[dict]:
+    """The first ``n`` points of the rule's scrambled Sobol sequence, as hyperparameter dicts (6 digits)."""
+    space = SPACES[check_choice(rule, "rule", RULES)]
+    u = qmc.Sobol(d=len(space), scramble=True, seed=sobol_seed).random(_pow2(n))[:n]
+    return [{name: float(f"{r.value(float(x)):.6g}") for (name, r), x in zip(space.items(), row, strict=True)}
+            for row in u]  # fmt: skip
+
+
+def _pow2(n: int) -> int:
+    """The smallest power of 2 >= n (Sobol's balance properties hold for such prefixes; fewer are a prefix)."""
+    return 1 << max(0, (n - 1).bit_length())
+
+
+def study_trials(workload: str, rule: str, protocol: Protocol) -> list[tuple[str, Trial]]:
+    """The tuning trials of a (workload, rule), named 'trial-00' ... in order."""
+    points = sobol_points(rule, protocol.n_trials, protocol.sobol_seed)
+    return [(f"trial-{k:02d}", Trial(workload=workload, rule=rule, hyperparameters=hp, seed=0))
+            for k, hp in enumerate(points)]  # fmt: skip
+
+
+def _score(record: dict, workload: BW.Workload) -> tuple:
+    """Smaller is better: (steps to target or inf, the final metric oriented so smaller is better)."""
+    steps = record["steps_to_target"]
+    metric = record["final"][workload.target.metric]
+    oriented = -metric if workload.target.metric == "val_accuracy" else metric
+    return (float("inf") if steps is None else steps, oriented)
+
+
+def best_trial(records: list[tuple[str, dict]], workload: str) -> tuple[str, dict]:
+    """The (name, record) of the best tuning trial (fewest steps to target, then best final metric; first wins)."""
+    w = BW.get(workload)
+    return min(records, key=lambda item: _score(item[1], w))
+
+
+def _provenance(wall: float) -> dict:
+    import torch
+
+    from .run_records import code_version
+
+    return {"torch_version": torch.__version__, "code_version": code_version(), "wall_time_s": round(wall, 1)}
+
+
+_DATA: dict = {}
+
+
+def _execute(job) -> dict:
+    """Run one trial in a worker (loads the workload's data once per worker) and write its record."""
+    out_dir, name, trial, root = job
+    w = BW.get(trial.workload)
+    key = (w.dataset, w.n_val, root)
+    if key not in _DATA:
+        _DATA.clear()
+        _DATA[key] = BW.load_workload(w, root)
+    start = time.perf_counter()
+    result = run_trial(trial, _DATA[key])
+    record = make_trial_record(trial, result, provenance=_provenance(time.perf_counter() - start))
+    write_trial_record(out_dir, trial, name, record)
+    return load_trial_record(trial_path(out_dir, trial, name), trial)
+
+
+def _status(out_dir, name: str, trial: Trial, force: bool) -> dict | None:
+    """The finished record, or None to run it; a foreign record raises unless ``force``."""
+    try:
+        return load_trial_record(trial_path(out_dir, trial, name), trial)
+    except FileNotFoundError:
+        return None
+    except ForeignRecordError:
+        if force:
+            return None
+        raise
+
+
+def _run_jobs(jobs: list, workers: int, log) -> list[dict]:
+    if workers == 1 or len(jobs) <= 1:
+        out = []
+        for job in jobs:
+            out.append(_execute(job))
+            log(f"{job[2].workload} {job[2].rule} {job[1]}: done")
+        return out
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        out = list(pool.map(_execute, jobs))
+    log(f"{len(jobs)} trial(s) done on {workers} workers")
+    return out
+
+
+def run_study(workloads: Iterable[str], rules: Iterable[str], *, out_dir, protocol: Protocol | None = None,
+              root=None, workers: int = 1, force: bool = False,
+              log: Callable[[str], None] = print) -> dict:  # fmt: skip
+    """Tune every rule on every workload and rerun each best trial with ``protocol.n_seeds`` seeds.
+
+    Every argument is checked and every existing record validated before any data is loaded or trial run
+    (a foreign record raises ``ForeignRecordError`` unless ``force``). Returns
+    {workload: {rule: {'trials': [(name, record)], 'best': name, 'seeds': [record]}}}.
+    """
+    protocol = protocol or Protocol()
+    workloads = [BW.get(w).name for w in workloads]
+    rules = [check_choice(r, "rule", RULES) for r in rules]
+    if not workloads or not rules:
+        raise ValueError("run_study needs at least one workload and one rule.")
+    check_int(workers, "workers", 1, 64)
+    out_dir = check_output_folder(out_dir, "out")
+    tuning = {(w, r): study_trials(w, r, protocol) for w in workloads for r in rules}
+    done = {(w, r, name): _status(out_dir, name, t, force) for (w, r), ts in tuning.items() for name, t in ts}
+    todo = [(out_dir, name, t, root) for (w, r), ts in tuning.items() for name, t in ts if done[w, r, name] is None]
+    log(f"tuning: {len(done) - len(todo)} trial(s) done, {len(todo)} to run")
+    for job, rec in zip(todo, _run_jobs(todo, workers, log), strict=True):
+        done[job[2].workload, job[2].rule, job[1]] = rec
+    study: dict = {}
+    seed_jobs, seed_done = [], {}
+    for (w, r), ts in tuning.items():
+        trials = [(name, done[w, r, name]) for name, _ in ts]
+        best_name, best = best_trial(trials, w)
+        study.setdefault(w, {})[r] = {"trials": trials, "best": best_name, "seeds": []}
+        for s in range(1, protocol.n_seeds + 1):
+            t = Trial(workload=w, rule=r, hyperparameters=best["config"]["hyperparameters"], seed=s)
+            rec = _status(out_dir, f"seed-{s}", t, force)
+            seed_done[w, r, s] = rec
+            if rec is None:
+                seed_jobs.append((out_dir, f"seed-{s}", t, root))
+    log(f"seeds: {len(seed_done) - len(seed_jobs)} run(s) done, {len(seed_jobs)} to run")
+    for job, rec in zip(seed_jobs, _run_jobs(seed_jobs, workers, log), strict=True):
+        seed_done[job[2].workload, job[2].rule, job[2].seed] = rec
+    for (w, r, _s), rec in sorted(seed_done.items()):
+        study[w][r]["seeds"].append(rec)
+    return study
+
+
+def protocol_dict(protocol: Protocol) -> dict:
+    return asdict(protocol)
+
+
+def _names(text: str, choices, what: str) -> list[str]:
+    import argparse
+
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    bad = [n for n in names if n not in choices]
+    if bad or not names or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected distinct comma-separated {what} from {', '.join(choices)}"
+            + (f" (unknown: {', '.join(bad)})" if bad else "")
+        )
+    return names
+
+
+def parser():
+    import argparse
+
+    from ._cli import at_least
+
+    p = argparse.ArgumentParser(prog="python -m functions.experiments benchmark",
+                                description="The Ballistic benchmark's tuning study (beyond the paper).")  # fmt: skip
+    p.add_argument("--workloads", type=lambda t: _names(t, tuple(BW.WORKLOADS), "workloads"),
+                   default=list(BW.WORKLOADS), help="comma-separated (default: all)")  # fmt: skip
+    p.add_argument("--rules", type=lambda t: _names(t, RULES, "rules"), default=list(RULES),
+                   help="comma-separated optimisers (default: all)")  # fmt: skip
+    p.add_argument("--trials", type=at_least(1), default=Protocol.n_trials, help="tuning trials per rule")
+    p.add_argument("--seeds", type=at_least(0), default=Protocol.n_seeds, help="reruns of the best trial")
+    p.add_argument("--sobol-seed", type=at_least(0), default=Protocol.sobol_seed)
+    p.add_argument("--out", default="results/benchmark", help="record folder")
+    p.add_argument("--root", default=None, help="data folder (default: data/ or $LOSSNAV_DATA)")
+    p.add_argument("--workers", type=at_least(1), default=1, help="parallel trials, one thread each")
+    p.add_argument("--force", action="store_true", help="replace records of another configuration")
+    return p
+
+
+def main(argv=None) -> None:
+    """``python -m functions.experiments benchmark ...``: options and records checked before any data loads."""
+    from .data import DataError, data_root
+
+    p = parser()
+    args = p.parse_args(argv)
+    try:
+        protocol = Protocol(n_trials=args.trials, n_seeds=args.seeds, sobol_seed=args.sobol_seed)
+        data_root(args.root, "--root")
+        run_study(args.workloads, args.rules, out_dir=args.out, protocol=protocol, root=args.root,
+                  workers=args.workers, force=args.force)  # fmt: skip
+    except (ValueError, DataError) as err:
+        p.exit(2, f"{p.prog}: error: {err}\n")

@@ -1,0 +1,217 @@
+"""The workloads of the Ballistic benchmark (beyond the paper): each a model, a loss, data and a target.
+
+A workload trains for a fixed number of minibatch steps (``steps``, batch ``batch_size``) on 1 thread and
+evaluates on a validation set every ``eval_every`` steps. The validation set is held out of the *training*
+split (its last ``n_val`` examples; the test split is never used for tuning). Each workload names its target
+(a validation accuracy to reach, or a validation loss to get below), written here before any run of the
+benchmark's tuning (after one 200-step smoke run per workload that timed it); steps-to-target is the first
+evaluation at which it holds. Each trial takes seconds on one core (the quadratic 1 s, the MLPs about 15 s).
+
+- ``noisy_quadratic``: L = 1/2 sum_i h_i theta_i^2 in d = 100 with a deep spectrum, h_i log-spaced over
+  [1e-4, 1], and gradient noise sigma sqrt(h) xi (as for a likelihood loss; ``noisy_quadratic``).
+- ``logreg_mnist``: multinomial logistic regression on MNIST (the loss of the real-model experiments).
+- ``mlp_mnist``: the MLP of Figure 2e on MNIST.
+- ``mlp_fashion``: the same MLP on Fashion-MNIST.
+- ``autoencoder_mnist``: a 784-256-64-16-64-256-784 sigmoid-output autoencoder on MNIST, mean squared error.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._checks import check_choice
+from .models import MLP
+
+__all__ = ["WORKLOADS", "Target", "Workload", "evaluate", "load_workload", "loss_fn", "make_model"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """``metric`` ('val_accuracy' or 'val_loss') must reach ``value`` (accuracy at least, loss at most)."""
+
+    metric: str
+    value: float
+
+    def met(self, metrics: dict) -> bool:
+        x = metrics[self.metric]
+        if not math.isfinite(x):
+            return False
+        return x >= self.value if self.metric == "val_accuracy" else x <= self.value
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One benchmark problem; every field enters a trial's configuration hash."""
+
+    name: str
+    dataset: str  # 'mnist', 'fashion-mnist' or 'synthetic'
+    model: str  # 'quadratic', 'linear', 'mlp' or 'autoencoder'
+    steps: int
+    batch_size: int
+    eval_every: int
+    n_val: int
+    target: Target
+    noise: float = 0.0  # noisy quadratic: sigma
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+#: The workloads and their targets, fixed before any run of the benchmark.
+WORKLOADS: dict[str, Workload] = {
+    w.name: w
+    for w in (
+        Workload(
+            "noisy_quadratic",
+            "synthetic",
+            "quadratic",
+            steps=2000,
+            batch_size=1,
+            eval_every=50,
+            n_val=0,
+            target=Target("val_loss", 1e-2),
+            noise=0.1,
+        ),
+        Workload(
+            "logreg_mnist",
+            "mnist",
+            "linear",
+            steps=1500,
+            batch_size=128,
+            eval_every=100,
+            n_val=10_000,
+            target=Target("val_accuracy", 0.92),
+        ),
+        Workload(
+            "mlp_mnist",
+            "mnist",
+            "mlp",
+            steps=3000,
+            batch_size=128,
+            eval_every=100,
+            n_val=10_000,
+            target=Target("val_accuracy", 0.97),
+        ),
+        Workload(
+            "mlp_fashion",
+            "fashion-mnist",
+            "mlp",
+            steps=3000,
+            batch_size=128,
+            eval_every=100,
+            n_val=10_000,
+            target=Target("val_accuracy", 0.86),
+        ),
+        Workload(
+            "autoencoder_mnist",
+            "mnist",
+            "autoencoder",
+            steps=3000,
+            batch_size=128,
+            eval_every=100,
+            n_val=10_000,
+            target=Target("val_loss", 0.025),
+        ),
+    )
+}
+
+#: The noisy quadratic: dimension, spectrum and start.
+QUADRATIC_D = 100
+QUADRATIC_SPECTRUM = (1e-4, 1.0)
+
+
+def quadratic_h() -> torch.Tensor:
+    """The curvatures h_i, log-spaced over ``QUADRATIC_SPECTRUM``, float32."""
+    lo, hi = QUADRATIC_SPECTRUM
+    return torch.from_numpy(np.logspace(math.log10(hi), math.log10(lo), QUADRATIC_D)).float()
+
+
+class Quadratic(nn.Module):
+    """theta in R^d, started at theta_i = 1 (every direction 1 away from the minimum at 0)."""
+
+    def __init__(self):
+        super().__init__()
+        self.theta = nn.Parameter(torch.ones(QUADRATIC_D, dtype=torch.float32))
+        self.register_buffer("h", quadratic_h())
+
+
+class Autoencoder(nn.Sequential):
+    """784-256-64-16-64-256-784 with ReLU and a sigmoid output (pixels in [0, 1])."""
+
+    def __init__(self, widths=(784, 256, 64, 16, 64, 256, 784)):
+        layers: list[nn.Module] = [nn.Flatten()]
+        for i, (a, b) in enumerate(itertools.pairwise(widths)):
+            layers += [nn.Linear(a, b), nn.ReLU() if i < len(widths) - 2 else nn.Sigmoid()]
+        super().__init__(*layers)
+
+
+def get(name: str) -> Workload:
+    return WORKLOADS[check_choice(name, "workload", WORKLOADS)]
+
+
+def make_model(workload: Workload, seed: int) -> nn.Module:
+    """The workload's model, float32, initialised from ``torch.manual_seed(seed)``."""
+    torch.manual_seed(seed)
+    if workload.model == "quadratic":
+        model = Quadratic()
+    elif workload.model == "linear":
+        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    elif workload.model == "mlp":
+        model = MLP()
+    else:
+        model = Autoencoder()
+    return model.to(torch.float32)
+
+
+def load_workload(workload: Workload, root=None):
+    """(x_train, y_train, x_val, y_val) as float32 images in [0, 1] (MNIST-like) and int64 labels; the validation
+    set is the training split's last ``n_val`` examples. The noisy quadratic has no data: four empty tensors."""
+    if workload.dataset == "synthetic":
+        empty = torch.zeros(0)
+        return empty, empty, empty, empty
+    from .data import load_idx_dataset
+
+    x, y = load_idx_dataset(workload.dataset, train=True, root=root)
+    x = x.float().div_(255.0)
+    n = x.shape[0] - workload.n_val
+    return x[:n].contiguous(), y[:n].contiguous(), x[n:].contiguous(), y[n:].contiguous()
+
+
+def loss_fn(workload: Workload, model: nn.Module, x, y, noise: torch.Tensor | None = None) -> torch.Tensor:
+    """The minibatch loss: cross-entropy, reconstruction MSE, or for the quadratic
+    1/2 sum h theta^2 + sigma sum sqrt(h) xi theta (its gradient is h theta + sigma sqrt(h) xi)."""
+    if workload.model == "quadratic":
+        theta, h = model.theta, model.h
+        loss = 0.5 * (h * theta.square()).sum()
+        return loss if noise is None else loss + workload.noise * (h.sqrt() * noise * theta).sum()
+    if workload.model == "autoencoder":
+        return F.mse_loss(model(x), x.flatten(1))
+    return F.cross_entropy(model(x), y)
+
+
+@torch.no_grad()
+def evaluate(workload: Workload, model: nn.Module, x_val, y_val, batch: int = 2000) -> dict:
+    """{'val_loss': ..., 'val_accuracy': ... (classifiers only)} on the whole validation set."""
+    if workload.model == "quadratic":
+        return {"val_loss": float(loss_fn(workload, model, None, None))}
+    total, correct = 0.0, 0
+    for i in range(0, x_val.shape[0], batch):
+        xb, yb = x_val[i : i + batch], y_val[i : i + batch]
+        if workload.model == "autoencoder":
+            total += float(F.mse_loss(model(xb), xb.flatten(1), reduction="sum")) / xb[0].numel()
+        else:
+            out = model(xb)
+            total += float(F.cross_entropy(out, yb, reduction="sum"))
+            correct += int((out.argmax(1) == yb).sum())
+    n = x_val.shape[0]
+    metrics = {"val_loss": total / n}
+    if workload.model != "autoencoder":
+        metrics["val_accuracy"] = correct / n
+    return metrics

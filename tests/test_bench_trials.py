@@ -1,0 +1,88 @@
+"""Benchmark trials and workloads: the noisy quadratic's gradient is the stated one, a trial's numbers depend only
+on its configuration, steps-to-target is read off its curve, divergence is caught, and the held-out validation
+set is the training split's tail."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+import torch
+from test_campaign import FASHION
+
+from functions import bench_workloads as BW
+from functions.bench_trials import Trial, run_trial
+
+HP = {"lr": 0.05, "beta2": 0.99, "eps": 1e-8}
+
+
+@pytest.fixture
+def short(monkeypatch):
+    """The workloads with their step budgets cut to ``steps`` (and evaluations every ``every``)."""
+
+    def cut(name, steps, every):
+        w = dataclasses.replace(BW.WORKLOADS[name], steps=steps, eval_every=every)
+        monkeypatch.setitem(BW.WORKLOADS, name, w)
+        return w
+
+    return cut
+
+
+def test_the_noisy_quadratic_gradient_is_h_theta_plus_sigma_sqrt_h_xi():
+    w = BW.WORKLOADS["noisy_quadratic"]
+    model = BW.make_model(w, 0)
+    with torch.no_grad():
+        model.theta.copy_(torch.linspace(-1, 2, BW.QUADRATIC_D, dtype=torch.float32))
+    xi = torch.randn(BW.QUADRATIC_D, dtype=torch.float32)
+    BW.loss_fn(w, model, None, None, xi).backward()
+    h = BW.quadratic_h()
+    assert torch.allclose(model.theta.grad, h * model.theta.detach() + w.noise * h.sqrt() * xi, atol=1e-6)
+    assert float(h[0]) == pytest.approx(1.0) and float(h[-1]) == pytest.approx(1e-4)
+    assert BW.evaluate(w, model, None, None)["val_loss"] == pytest.approx(
+        float(0.5 * (h * model.theta.detach() ** 2).sum()), rel=1e-6
+    )
+
+
+def test_targets_are_met_in_their_direction():
+    acc, loss = BW.Target("val_accuracy", 0.9), BW.Target("val_loss", 0.1)
+    assert acc.met({"val_accuracy": 0.9}) and not acc.met({"val_accuracy": 0.89})
+    assert loss.met({"val_loss": 0.1}) and not loss.met({"val_loss": 0.11}) and not loss.met({"val_loss": math.nan})
+
+
+def test_a_trial_depends_only_on_its_configuration_and_reads_its_target_off_the_curve(short):
+    w = short("noisy_quadratic", 400, 20)
+    a = run_trial(Trial(workload="noisy_quadratic", rule="ballistic", hyperparameters=HP, seed=3))
+    b = run_trial(Trial(workload="noisy_quadratic", rule="ballistic", hyperparameters=HP, seed=3))
+    c = run_trial(Trial(workload="noisy_quadratic", rule="ballistic", hyperparameters=HP, seed=4))
+    for key in ("step", "val_loss", "train_loss"):
+        assert a["curve"][key] == b["curve"][key]
+    assert a["curve"]["val_loss"] != c["curve"]["val_loss"], "the seed draws the noise"
+    assert a["curve"]["step"] == list(range(0, 401, 20)) and a["curve"]["train_loss"][0] is None
+    met = [s for s, v in zip(a["curve"]["step"], a["curve"]["val_loss"], strict=True) if v <= w.target.value]
+    assert a["steps_to_target"] == (met[0] if met else None) and not a["diverged"]
+    assert a["final"] == {"val_loss": a["curve"]["val_loss"][-1]}
+    assert torch.get_num_threads() >= 1
+
+
+def test_a_diverging_trial_stops_and_counts_as_not_reaching_its_target(short):
+    short("noisy_quadratic", 300, 10)
+    # SGD at lr 3 on h = 1: |1 - 3| > 1 so the stiffest direction grows by 2x a step until it overflows float32
+    r = run_trial(Trial(workload="noisy_quadratic", rule="sgd", hyperparameters={"lr": 3.0}))
+    assert r["diverged"] and r["final"]["val_loss"] == math.inf and r["steps_to_target"] is None
+    assert r["curve"]["step"][-1] < 300
+
+
+@FASHION
+def test_validation_is_the_training_splits_tail_and_a_classifier_trial_runs(short):
+    w = short("mlp_fashion", 30, 10)
+    x_tr, y_tr, x_val, y_val = BW.load_workload(w)
+    assert (x_tr.shape[0], x_val.shape[0]) == (50_000, 10_000) and x_tr.dtype == torch.float32
+    assert 0.0 <= float(x_tr.min()) and float(x_tr.max()) <= 1.0
+    from functions.data import load_idx_dataset
+
+    x_all, _ = load_idx_dataset("fashion-mnist", train=True)
+    assert torch.equal((x_all[-10_000:].float() / 255), x_val), "the last 10,000 training images"
+    r = run_trial(Trial(workload="mlp_fashion", rule="adam_beta1_0", hyperparameters=HP), (x_tr, y_tr, x_val, y_val))
+    assert r["curve"]["step"] == [0, 10, 20, 30] and set(r["final"]) == {"val_loss", "val_accuracy"}
+    assert r["curve"]["val_accuracy"][-1] > r["curve"]["val_accuracy"][0], "30 steps of a tuned-ish rule learn"
+    assert np.isfinite(r["step_time_s"]) and r["step_time_s"] > 0
