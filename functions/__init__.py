@@ -16,7 +16,8 @@ Layers, lowest first (kept by tests/test_layers.py); the root imports the theory
 - data and training: data, image_folder, download, models, protocol, checkpoint, run_records, training,
   run_lock, campaign and experiments (the command line), real_model, solver_checks and real_model_runs (beyond
   the paper), and the Ballistic benchmark (beyond the paper): bench_workloads, bench_trials, bench_records (the
-  one owner of results/benchmark/) and bench_study (the tuning protocol and its command line).
+  one owner of results/benchmark/), bench_study (the tuning protocol and its command line) and bench_profiles
+  (performance profiles and the verdicts).
 - figures: results_io, plotting, fig1, fig2, fig3, fig4, and explore (the notebooks' live sliders).
 """
 

@@ -31,7 +31,7 @@ from .bench_records import ForeignRecordError, load_trial_record, make_trial_rec
 from .bench_rules import RULES, SPACES
 from .bench_trials import Trial, run_trial
 
-__all__ = ["Protocol", "best_trial", "main", "run_study", "sobol_points", "study_trials"]
+__all__ = ["Protocol", "best_trial", "load_study", "main", "run_study", "seed_records", "sobol_points", "study_trials"]
 
 
 @dataclass(frozen=True)
@@ -227,3 +227,40 @@ def main(argv=None) -> None:
                   workers=args.workers, force=args.force)  # fmt: skip
     except (ValueError, DataError) as err:
         p.exit(2, f"{p.prog}: error: {err}\n")
+
+
+def _missing(path, w: str, r: str, out_dir) -> str:
+    return (
+        f"{path} missing: run `python -m functions.experiments benchmark --workloads {w} --rules {r} --out {out_dir}`."
+    )
+
+
+def load_study(workloads: Iterable[str], rules: Iterable[str], *, out_dir,
+               protocol: Protocol | None = None) -> dict:  # fmt: skip
+    """The finished study from its records alone, as ``run_study`` returns it; nothing runs. A missing record
+    raises FileNotFoundError naming the command that makes it; a foreign one ``ForeignRecordError``."""
+    protocol = protocol or Protocol()
+    study: dict = {}
+    for w in workloads:
+        for r in rules:
+            trials = []
+            for name, t in study_trials(w, r, protocol):
+                rec = _status(out_dir, name, t, force=False)
+                if rec is None:
+                    raise FileNotFoundError(_missing(trial_path(out_dir, t, name), w, r, out_dir))
+                trials.append((name, rec))
+            best_name, best = best_trial(trials, w)
+            seeds = []
+            for s in range(1, protocol.n_seeds + 1):
+                t = Trial(workload=w, rule=r, hyperparameters=best["config"]["hyperparameters"], seed=s)
+                rec = _status(out_dir, f"seed-{s}", t, force=False)
+                if rec is None:
+                    raise FileNotFoundError(_missing(trial_path(out_dir, t, f"seed-{s}"), w, r, out_dir))
+                seeds.append(rec)
+            study.setdefault(w, {})[r] = {"trials": trials, "best": best_name, "seeds": seeds}
+    return study
+
+
+def seed_records(study: dict) -> dict:
+    """{workload: {rule: [seed records]}}: what ``bench_profiles`` measures."""
+    return {w: {r: entry["seeds"] for r, entry in rules.items()} for w, rules in study.items()}

@@ -133,3 +133,13 @@ def test_a_killed_study_resumes_without_repeating_or_changing_a_finished_trial(t
     assert {p: p.read_bytes() for p in kept} == kept, "finished trials untouched"
     subprocess.run(_cli(tmp_path / "whole"), cwd=ROOT, check=True, capture_output=True, timeout=600)
     assert _results(out) == _results(tmp_path / "whole")
+
+
+def test_a_finished_study_loads_from_its_records_alone_and_a_missing_one_names_the_command(tmp_path):
+    protocol = S.Protocol(n_trials=2, n_seeds=1)
+    ran = S.run_study(["noisy_quadratic"], ["sgd"], out_dir=tmp_path, protocol=protocol, log=lambda line: None)
+    assert S.load_study(["noisy_quadratic"], ["sgd"], out_dir=tmp_path, protocol=protocol) == ran
+    assert S.seed_records(ran) == {"noisy_quadratic": {"sgd": ran["noisy_quadratic"]["sgd"]["seeds"]}}
+    (tmp_path / "noisy_quadratic" / "sgd" / "seed-1.json").unlink()
+    with pytest.raises(FileNotFoundError, match="seed-1.json missing: run `python -m functions.experiments benchmark"):
+        S.load_study(["noisy_quadratic"], ["sgd"], out_dir=tmp_path, protocol=protocol)

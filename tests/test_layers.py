@@ -22,7 +22,8 @@ LAYERS = {
     "learning rules": {"optimisers", "noisy_quadratic", "learner_flows", "regret", "directions", "bench_rules"},
     "data and training": {"data", "image_folder", "download", "models", "protocol", "checkpoint", "run_records",
                           "training", "campaign", "experiments", "real_model", "solver_checks", "real_model_runs",
-                          "run_lock", "bench_workloads", "bench_trials", "bench_records", "bench_study"},
+                          "run_lock", "bench_workloads", "bench_trials", "bench_records", "bench_study",
+                          "bench_profiles"},
     "figures": {"results_io", "plotting", "fig1", "fig2", "fig3", "fig4", "explore"},
 }  # fmt: skip
 RANK = {module: rank for rank, modules in enumerate(LAYERS.values()) for module in modules}
