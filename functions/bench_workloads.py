@@ -13,6 +13,9 @@ evaluation at which it holds. Each trial takes seconds on one core (the quadrati
 - ``mlp_mnist``: the MLP of Figure 2e on MNIST.
 - ``mlp_fashion``: the same MLP on Fashion-MNIST.
 - ``autoencoder_mnist``: a 784-256-64-16-64-256-784 sigmoid-output autoencoder on MNIST, mean squared error.
+- ``mnist1d_mlp``, ``mnist1d_cnn``: MNIST-1D (Greydanus 2020; generated offline by the ``mnist1d`` package with
+  its default arguments: 4,000 training signals of length 40, the last 1,000 held out) with the 40-100-100-10
+  MLP and the three-layer 1-D convolutional network of that paper.
 """
 
 from __future__ import annotations
@@ -51,8 +54,8 @@ class Workload:
     """One benchmark problem; every field enters a trial's configuration hash."""
 
     name: str
-    dataset: str  # 'mnist', 'fashion-mnist' or 'synthetic'
-    model: str  # 'quadratic', 'linear', 'mlp' or 'autoencoder'
+    dataset: str  # 'mnist', 'fashion-mnist', 'mnist1d' or 'synthetic'
+    model: str  # 'quadratic', 'linear', 'mlp', 'autoencoder', 'mlp1d' or 'cnn1d'
     steps: int
     batch_size: int
     eval_every: int
@@ -119,6 +122,26 @@ WORKLOADS: dict[str, Workload] = {
             n_val=10_000,
             target=Target("val_loss", 0.025),
         ),
+        Workload(
+            "mnist1d_mlp",
+            "mnist1d",
+            "mlp1d",
+            steps=3000,
+            batch_size=100,
+            eval_every=100,
+            n_val=1000,
+            target=Target("val_accuracy", 0.6),
+        ),
+        Workload(
+            "mnist1d_cnn",
+            "mnist1d",
+            "cnn1d",
+            steps=3000,
+            batch_size=100,
+            eval_every=100,
+            n_val=1000,
+            target=Target("val_accuracy", 0.85),
+        ),
     )
 }
 
@@ -152,6 +175,39 @@ class Autoencoder(nn.Sequential):
         super().__init__(*layers)
 
 
+class Conv1d(nn.Sequential):
+    """MNIST-1D's convolutional network: three 1-D convolutions of 25 channels (kernels 5, 3, 3, stride 2), ReLU,
+    and a linear read-out of the 25 x 5 features."""
+
+    def __init__(self, length: int = 40, channels: int = 25, n_classes: int = 10):
+        sizes = [length]
+        for k in (5, 3, 3):
+            sizes.append((sizes[-1] + 2 - k) // 2 + 1)
+        super().__init__(nn.Unflatten(1, (1, length)), nn.Conv1d(1, channels, 5, stride=2, padding=1), nn.ReLU(),
+                         nn.Conv1d(channels, channels, 3, stride=2, padding=1), nn.ReLU(),
+                         nn.Conv1d(channels, channels, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(),
+                         nn.Linear(channels * sizes[-1], n_classes))  # fmt: skip
+
+
+def mnist1d_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-1D's training split (x float64 (4000, 40), y int (4000,)) as ``mnist1d.data.make_dataset`` generates
+    it with its default arguments (seed 42). The package seeds numpy's and Python's global generators; their
+    states are restored afterwards."""
+    import random
+
+    try:
+        from mnist1d.data import get_dataset_args, make_dataset
+    except ImportError as err:
+        raise RuntimeError("The MNIST-1D workloads need the mnist1d package: pip install mnist1d.") from err
+    np_state, py_state = np.random.get_state(), random.getstate()  # noqa: NPY002 (the package's global)
+    try:
+        data = make_dataset(get_dataset_args())
+    finally:
+        np.random.set_state(np_state)  # noqa: NPY002
+        random.setstate(py_state)
+    return data["x"], data["y"]
+
+
 def get(name: str) -> Workload:
     return WORKLOADS[check_choice(name, "workload", WORKLOADS)]
 
@@ -165,21 +221,30 @@ def make_model(workload: Workload, seed: int) -> nn.Module:
         model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
     elif workload.model == "mlp":
         model = MLP()
+    elif workload.model == "mlp1d":
+        model = MLP(in_features=40, hidden=(100, 100))
+    elif workload.model == "cnn1d":
+        model = Conv1d()
     else:
         model = Autoencoder()
     return model.to(torch.float32)
 
 
 def load_workload(workload: Workload, root=None):
-    """(x_train, y_train, x_val, y_val) as float32 images in [0, 1] (MNIST-like) and int64 labels; the validation
-    set is the training split's last ``n_val`` examples. The noisy quadratic has no data: four empty tensors."""
+    """(x_train, y_train, x_val, y_val) as float32 images in [0, 1] (MNIST-like) or signals (MNIST-1D) and int64
+    labels; the validation set is the training split's last ``n_val`` examples. The noisy quadratic has no data:
+    four empty tensors."""
     if workload.dataset == "synthetic":
         empty = torch.zeros(0)
         return empty, empty, empty, empty
-    from .data import load_idx_dataset
+    if workload.dataset == "mnist1d":
+        xs, ys = mnist1d_arrays()
+        x, y = torch.from_numpy(xs.astype(np.float32)), torch.from_numpy(ys.astype(np.int64))
+    else:
+        from .data import load_idx_dataset
 
-    x, y = load_idx_dataset(workload.dataset, train=True, root=root)
-    x = x.float().div_(255.0)
+        x, y = load_idx_dataset(workload.dataset, train=True, root=root)
+        x = x.float().div_(255.0)
     n = x.shape[0] - workload.n_val
     return x[:n].contiguous(), y[:n].contiguous(), x[n:].contiguous(), y[n:].contiguous()
 

@@ -86,3 +86,26 @@ def test_validation_is_the_training_splits_tail_and_a_classifier_trial_runs(shor
     assert r["curve"]["step"] == [0, 10, 20, 30] and set(r["final"]) == {"val_loss", "val_accuracy"}
     assert r["curve"]["val_accuracy"][-1] > r["curve"]["val_accuracy"][0], "30 steps of a tuned-ish rule learn"
     assert np.isfinite(r["step_time_s"]) and r["step_time_s"] > 0
+
+
+def test_mnist1d_is_generated_offline_the_same_each_time_and_leaves_the_global_generators_alone(short):
+    import random
+
+    w = short("mnist1d_cnn", 20, 10)
+    np.random.seed(7)  # noqa: NPY002 (the global state the package would otherwise change)
+    random.seed(7)
+    expected_np, expected_py = np.random.random(), random.random()  # noqa: NPY002
+    np.random.seed(7)  # noqa: NPY002
+    random.seed(7)
+    a = BW.load_workload(w)
+    assert (np.random.random(), random.random()) == (expected_np, expected_py)  # noqa: NPY002
+    b = BW.load_workload(w)
+    assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+    assert [tuple(t.shape) for t in a] == [(3000, 40), (3000,), (1000, 40), (1000,)] and a[0].dtype == torch.float32
+    assert sorted(set(a[1].tolist())) == list(range(10))
+    hp = {"lr": 1e-3, "beta2": 0.99, "eps": 1e-8}
+    for name in ("mnist1d_cnn", "mnist1d_mlp"):
+        short(name, 20, 10)
+        r = run_trial(Trial(workload=name, rule="ballistic", hyperparameters=hp), a)
+        assert r["curve"]["step"] == [0, 10, 20] and 0.0 <= r["final"]["val_accuracy"] <= 1.0
+    assert sum(p.numel() for p in BW.make_model(w, 0).parameters()) == 25 * 6 + 25 * 76 * 2 + 1260
