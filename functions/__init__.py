@@ -11,8 +11,9 @@ Layers, lowest first (kept by tests/test_layers.py); the root imports the theory
 - theory: landscapes, geometry (metrics G, drifts f), objective (J and its discretisation), euler_lagrange,
   bvp, least_action, newton_krylov, paths (grids, the Path result), closed_form and lq (quadratic losses),
   flows and gd_limit (gradient flow and the large-gamma limit), logistic, beliefs, tasks, escape, mode_rates.
-- learning rules: optimisers (Ballistic), noisy_quadratic, learner_flows, regret, directions, bench_rules (the
-  benchmark's optimisers and ablations with their tuning spaces).
+- learning rules: optimisers (Ballistic), exact_rule (its exact-curvature form H^(-1/2) grad L, dense and by
+  Lanczos), noisy_quadratic, learner_flows, regret, directions, bench_rules (the benchmark's optimisers and
+  ablations with their tuning spaces).
 - data and training: data, image_folder, download, models, protocol, checkpoint, run_records, training,
   run_lock, campaign and experiments (the command line), real_model, solver_checks and real_model_runs (beyond
   the paper), and the Ballistic benchmark (beyond the paper): bench_workloads, bench_trials, bench_records (the

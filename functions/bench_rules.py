@@ -1,6 +1,6 @@
 """The optimisers of the Ballistic benchmark (beyond the paper) and their tuning spaces, fixed before any run.
 
-Adam differs from the paper's Ballistic rule (Section 5, Figure 2e-f: theta <- theta - lr g / sqrt(v + eps),
+Adam differs from the paper's Ballistic rule (Figure 2e-f: theta <- theta - lr g / sqrt(v + eps),
 v an EMA of g^2) in three ways at once: momentum (beta1 > 0), bias correction, and eps outside the square
 root. The ablations separate them, each one change away from Ballistic or from Adam:
 
