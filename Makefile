@@ -49,6 +49,7 @@ benchmark: setup
 	$(PY) tests/benchmarks/bench_cnn_throughput.py --threads 2
 	$(PY) tests/benchmarks/bench_cnn_throughput.py --threads 1
 	$(PY) tests/benchmarks/bench_path_solver.py
+	$(PY) tests/benchmarks/bench_exact_rule.py
 	$(PY) tests/benchmarks/time_notebooks.py
 	$(PY) tests/readme_tables.py
 

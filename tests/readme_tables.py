@@ -94,7 +94,8 @@ def provenance_table(fig2: dict) -> str:
 
 #: The benchmark reports of the performance table, in its order (``make benchmark`` writes each one).
 BENCHMARKS = ("bench_euler_lagrange", "bench_explorers", "time_notebooks", "bench_least_action", "bench_ballistic_cpu",
-              "bench_cnn_throughput_t2", "bench_cnn_throughput_t1", "bench_path_solver")  # fmt: skip
+              "bench_cnn_throughput_t2", "bench_cnn_throughput_t1", "bench_path_solver",
+              "bench_exact_rule")  # fmt: skip
 
 
 def _conditions(c: dict) -> str:
