@@ -20,7 +20,7 @@ import concurrent.futures
 import multiprocessing
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from scipy.stats import qmc
 
@@ -31,7 +31,17 @@ from .bench_records import ForeignRecordError, load_trial_record, make_trial_rec
 from .bench_rules import RULES, SPACES
 from .bench_trials import Trial, run_trial
 
-__all__ = ["Protocol", "best_trial", "load_study", "main", "run_study", "seed_records", "sobol_points", "study_trials"]
+__all__ = [
+    "Protocol",
+    "best_trial",
+    "load_study",
+    "main",
+    "run_study",
+    "seed_records",
+    "seed_trials",
+    "sobol_points",
+    "study_trials",
+]
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,13 @@ def study_trials(workload: str, rule: str, protocol: Protocol) -> list[tuple[str
     points = sobol_points(rule, protocol.n_trials, protocol.sobol_seed)
     return [(f"trial-{k:02d}", Trial(workload=workload, rule=rule, hyperparameters=hp, seed=0))
             for k, hp in enumerate(points)]  # fmt: skip
+
+
+def seed_trials(workload: str, rule: str, best: dict, protocol: Protocol) -> list[tuple[str, Trial]]:
+    """The reruns of the best tuning trial's hyperparameters with seeds 1 .. n_seeds, named 'seed-1' ..."""
+    hp = best["config"]["hyperparameters"]
+    return [(f"seed-{s}", Trial(workload=workload, rule=rule, hyperparameters=hp, seed=s))
+            for s in range(1, protocol.n_seeds + 1)]  # fmt: skip
 
 
 def _score(record: dict, workload: BW.Workload) -> tuple:
@@ -162,22 +179,17 @@ def run_study(workloads: Iterable[str], rules: Iterable[str], *, out_dir, protoc
         trials = [(name, done[w, r, name]) for name, _ in ts]
         best_name, best = best_trial(trials, w)
         study.setdefault(w, {})[r] = {"trials": trials, "best": best_name, "seeds": []}
-        for s in range(1, protocol.n_seeds + 1):
-            t = Trial(workload=w, rule=r, hyperparameters=best["config"]["hyperparameters"], seed=s)
-            rec = _status(out_dir, f"seed-{s}", t, force)
-            seed_done[w, r, s] = rec
+        for name, t in seed_trials(w, r, best, protocol):
+            rec = _status(out_dir, name, t, force)
+            seed_done[w, r, t.seed] = rec
             if rec is None:
-                seed_jobs.append((out_dir, f"seed-{s}", t, root))
+                seed_jobs.append((out_dir, name, t, root))
     log(f"seeds: {len(seed_done) - len(seed_jobs)} run(s) done, {len(seed_jobs)} to run")
     for job, rec in zip(seed_jobs, _run_jobs(seed_jobs, workers, log), strict=True):
         seed_done[job[2].workload, job[2].rule, job[2].seed] = rec
     for (w, r, _s), rec in sorted(seed_done.items()):
         study[w][r]["seeds"].append(rec)
     return study
-
-
-def protocol_dict(protocol: Protocol) -> dict:
-    return asdict(protocol)
 
 
 def _names(text: str, choices, what: str) -> list[str]:
@@ -251,11 +263,10 @@ def load_study(workloads: Iterable[str], rules: Iterable[str], *, out_dir,
                 trials.append((name, rec))
             best_name, best = best_trial(trials, w)
             seeds = []
-            for s in range(1, protocol.n_seeds + 1):
-                t = Trial(workload=w, rule=r, hyperparameters=best["config"]["hyperparameters"], seed=s)
-                rec = _status(out_dir, f"seed-{s}", t, force=False)
+            for name, t in seed_trials(w, r, best, protocol):
+                rec = _status(out_dir, name, t, force=False)
                 if rec is None:
-                    raise FileNotFoundError(_missing(trial_path(out_dir, t, f"seed-{s}"), w, r, out_dir))
+                    raise FileNotFoundError(_missing(trial_path(out_dir, t, name), w, r, out_dir))
                 seeds.append(rec)
             study.setdefault(w, {})[r] = {"trials": trials, "best": best_name, "seeds": seeds}
     return study
