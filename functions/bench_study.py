@@ -30,6 +30,7 @@ from ._io import check_output_folder
 from .bench_records import ForeignRecordError, load_trial_record, make_trial_record, trial_path, write_trial_record
 from .bench_rules import RULES, SPACES
 from .bench_trials import Trial, run_trial
+from .campaign import EXECUTORS, SlurmOptions, submit_slurm
 
 __all__ = [
     "Protocol",
@@ -137,8 +138,30 @@ def _status(out_dir, name: str, trial: Trial, force: bool) -> dict | None:
         raise
 
 
-def _run_jobs(jobs: list, workers: int, log) -> list[dict]:
-    if workers == 1 or len(jobs) <= 1:
+class _TrialTask:
+    """A submitit callable: one trial. On preemption or time-out it is requeued and runs again from the start (a
+    trial is seconds long and seeded, so the rerun writes the same record)."""
+
+    def __init__(self, job):
+        self.job = job
+
+    def __call__(self) -> dict:
+        return _execute(self.job)
+
+    def checkpoint(self):
+        import submitit
+
+        return submitit.helpers.DelayedSubmission(self)
+
+
+def _run_jobs(jobs: list, workers: int, log, executor: str = "local", slurm: SlurmOptions | None = None) -> list[dict]:
+    if not jobs:
+        return []
+    if executor == "slurm":
+        out = submit_slurm([_TrialTask(job) for job in jobs], slurm or SlurmOptions(), log)
+        log(f"{len(jobs)} trial(s) done on SLURM")
+        return out
+    if workers == 1 or len(jobs) == 1:
         out = []
         for job in jobs:
             out.append(_execute(job))
@@ -152,11 +175,14 @@ def _run_jobs(jobs: list, workers: int, log) -> list[dict]:
 
 
 def run_study(workloads: Iterable[str], rules: Iterable[str], *, out_dir, protocol: Protocol | None = None,
-              root=None, workers: int = 1, force: bool = False,
-              log: Callable[[str], None] = print) -> dict:  # fmt: skip
+              root=None, workers: int = 1, force: bool = False, executor: str = "local",
+              slurm: SlurmOptions | None = None, log: Callable[[str], None] = print) -> dict:  # fmt: skip
     """Tune every rule on every workload and rerun each best trial with ``protocol.n_seeds`` seeds.
 
-    Every argument is checked and every existing record validated before any data is loaded or trial run
+    Workloads are finished one at a time, in the order given (its tuning trials, then its seed reruns), so a
+    study stopped early leaves whole workloads. Trials run here (``executor='local'``, ``workers`` processes of
+    one thread each) or as SLURM job arrays (``executor='slurm'``, ``slurm`` resources; one task per trial).
+    Every argument is checked and every existing tuning record validated before any data is loaded or trial run
     (a foreign record raises ``ForeignRecordError`` unless ``force``). Returns
     {workload: {rule: {'trials': [(name, record)], 'best': name, 'seeds': [record]}}}.
     """
@@ -166,29 +192,32 @@ def run_study(workloads: Iterable[str], rules: Iterable[str], *, out_dir, protoc
     if not workloads or not rules:
         raise ValueError("run_study needs at least one workload and one rule.")
     check_int(workers, "workers", 1, 64)
+    check_choice(executor, "executor", EXECUTORS)
     out_dir = check_output_folder(out_dir, "out")
     tuning = {(w, r): study_trials(w, r, protocol) for w in workloads for r in rules}
     done = {(w, r, name): _status(out_dir, name, t, force) for (w, r), ts in tuning.items() for name, t in ts}
-    todo = [(out_dir, name, t, root) for (w, r), ts in tuning.items() for name, t in ts if done[w, r, name] is None]
-    log(f"tuning: {len(done) - len(todo)} trial(s) done, {len(todo)} to run")
-    for job, rec in zip(todo, _run_jobs(todo, workers, log), strict=True):
-        done[job[2].workload, job[2].rule, job[1]] = rec
+    n_todo = sum(rec is None for rec in done.values())
+    log(f"tuning: {len(done) - n_todo} trial(s) done, {n_todo} to run")
     study: dict = {}
-    seed_jobs, seed_done = [], {}
-    for (w, r), ts in tuning.items():
-        trials = [(name, done[w, r, name]) for name, _ in ts]
-        best_name, best = best_trial(trials, w)
-        study.setdefault(w, {})[r] = {"trials": trials, "best": best_name, "seeds": []}
-        for name, t in seed_trials(w, r, best, protocol):
-            rec = _status(out_dir, name, t, force)
-            seed_done[w, r, t.seed] = rec
-            if rec is None:
-                seed_jobs.append((out_dir, name, t, root))
-    log(f"seeds: {len(seed_done) - len(seed_jobs)} run(s) done, {len(seed_jobs)} to run")
-    for job, rec in zip(seed_jobs, _run_jobs(seed_jobs, workers, log), strict=True):
-        seed_done[job[2].workload, job[2].rule, job[2].seed] = rec
-    for (w, r, _s), rec in sorted(seed_done.items()):
-        study[w][r]["seeds"].append(rec)
+    for w in workloads:
+        todo = [(out_dir, name, t, root) for r in rules for name, t in tuning[w, r] if done[w, r, name] is None]
+        for job, rec in zip(todo, _run_jobs(todo, workers, log, executor, slurm), strict=True):
+            done[w, job[2].rule, job[1]] = rec
+        seed_jobs, seed_done = [], {}
+        for r in rules:
+            trials = [(name, done[w, r, name]) for name, _ in tuning[w, r]]
+            best_name, best = best_trial(trials, w)
+            study.setdefault(w, {})[r] = {"trials": trials, "best": best_name, "seeds": []}
+            for name, t in seed_trials(w, r, best, protocol):
+                rec = _status(out_dir, name, t, force)
+                seed_done[r, t.seed] = rec
+                if rec is None:
+                    seed_jobs.append((out_dir, name, t, root))
+        log(f"{w} seeds: {len(seed_done) - len(seed_jobs)} run(s) done, {len(seed_jobs)} to run")
+        for job, rec in zip(seed_jobs, _run_jobs(seed_jobs, workers, log, executor, slurm), strict=True):
+            seed_done[job[2].rule, job[2].seed] = rec
+        for (r, _s), rec in sorted(seed_done.items(), key=lambda item: (rules.index(item[0][0]), item[0][1])):
+            study[w][r]["seeds"].append(rec)
     return study
 
 
@@ -221,7 +250,11 @@ def parser():
     p.add_argument("--sobol-seed", type=at_least(0), default=Protocol.sobol_seed)
     p.add_argument("--out", default="results/benchmark", help="record folder")
     p.add_argument("--root", default=None, help="data folder (default: data/ or $LOSSNAV_DATA)")
-    p.add_argument("--workers", type=at_least(1), default=1, help="parallel trials, one thread each")
+    p.add_argument("--executor", choices=EXECUTORS, default="local")
+    p.add_argument("--workers", type=at_least(1), default=1, help="local executor: parallel trials, one thread each")
+    p.add_argument("--partition", default=None, help="slurm executor: partition")
+    p.add_argument("--time", type=at_least(1), default=30, help="slurm executor: time limit per trial, minutes")
+    p.add_argument("--slurm-logs", default="checkpoints/slurm", help="slurm executor: submitit's job folder")
     p.add_argument("--force", action="store_true", help="replace records of another configuration")
     return p
 
@@ -235,8 +268,9 @@ def main(argv=None) -> None:
     try:
         protocol = Protocol(n_trials=args.trials, n_seeds=args.seeds, sobol_seed=args.sobol_seed)
         data_root(args.root, "--root")
+        slurm = SlurmOptions(partition=args.partition, time_min=args.time, log_dir=args.slurm_logs)
         run_study(args.workloads, args.rules, out_dir=args.out, protocol=protocol, root=args.root,
-                  workers=args.workers, force=args.force)  # fmt: skip
+                  workers=args.workers, force=args.force, executor=args.executor, slurm=slurm)  # fmt: skip
     except (ValueError, DataError) as err:
         p.exit(2, f"{p.prog}: error: {err}\n")
 

@@ -39,7 +39,17 @@ from .protocol import RunConfig
 from .run_lock import RunLocked, lock_path, run_lock
 from .run_records import RecordError, StaleRecordError, load_record, record_path, record_status
 
-__all__ = ["EXECUTORS", "Planned", "SlurmOptions", "cpu_shares", "plan", "plan_table", "run_campaign", "summary_table"]
+__all__ = [
+    "EXECUTORS",
+    "Planned",
+    "SlurmOptions",
+    "cpu_shares",
+    "plan",
+    "plan_table",
+    "run_campaign",
+    "submit_slurm",
+    "summary_table",
+]
 
 #: Where a campaign's runs can execute.
 EXECUTORS = ("local", "slurm")
@@ -204,6 +214,12 @@ class _SlurmTask:
 
 
 def _run_slurm(todo, options: SlurmOptions, log) -> list[dict]:
+    return submit_slurm([_SlurmTask(args, options.cpus_per_task) for args in todo], options, log)
+
+
+def submit_slurm(tasks: list, options: SlurmOptions, log) -> list:
+    """Run picklable callables as one submitit job array (one task each, ``options`` resources) and return their
+    results in order. A callable with a ``checkpoint`` method is requeued on preemption or time-out."""
     try:
         import submitit
     except ImportError as err:
@@ -223,7 +239,7 @@ def _run_slurm(todo, options: SlurmOptions, log) -> list[dict]:
         params["slurm_gpus_per_task"] = options.gpus_per_task
     executor.update_parameters(**params)
     with executor.batch():
-        jobs = [executor.submit(_SlurmTask(args, options.cpus_per_task)) for args in todo]
+        jobs = [executor.submit(task) for task in tasks]
     log(f"submitted {len(jobs)} SLURM job(s): {', '.join(j.job_id for j in jobs)} (logs in {options.log_dir})")
     if options.wait_s is not None:
         deadline = time.monotonic() + options.wait_s

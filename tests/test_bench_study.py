@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from test_campaign import SLURM
 
 from functions import bench_study as S
 from functions.bench_records import ForeignRecordError
@@ -70,7 +71,7 @@ def test_a_study_writes_every_trial_reruns_the_best_with_its_seeds_and_skips_wha
     before = {p: p.read_bytes() for p in tmp_path.rglob("*.json")}
     lines.clear()
     S.run_study(["noisy_quadratic"], ["sgd", "ballistic"], out_dir=tmp_path, protocol=protocol, log=lines.append)
-    assert "tuning: 8 trial(s) done, 0 to run" in lines and "seeds: 4 run(s) done, 0 to run" in lines
+    assert "tuning: 8 trial(s) done, 0 to run" in lines and "noisy_quadratic seeds: 4 run(s) done, 0 to run" in lines
     assert {p: p.read_bytes() for p in tmp_path.rglob("*.json")} == before, "nothing rerun or rewritten"
 
 
@@ -143,3 +144,42 @@ def test_a_finished_study_loads_from_its_records_alone_and_a_missing_one_names_t
     (tmp_path / "noisy_quadratic" / "sgd" / "seed-1.json").unlink()
     with pytest.raises(FileNotFoundError, match="seed-1.json missing: run `python -m functions.experiments benchmark"):
         S.load_study(["noisy_quadratic"], ["sgd"], out_dir=tmp_path, protocol=protocol)
+
+
+def test_each_workload_is_finished_tuning_then_seeds_before_the_next_starts(tmp_path, monkeypatch):
+    order = []
+
+    def fake(job):
+        _, name, trial, _ = job
+        order.append((trial.workload, name))
+        return {"config": trial.config(), "steps_to_target": None, "final": {"val_loss": 1.0, "val_accuracy": 0.5}}
+
+    monkeypatch.setattr(S, "_execute", fake)
+    S.run_study(["noisy_quadratic", "logreg_mnist"], ["sgd"], out_dir=tmp_path,
+                protocol=S.Protocol(n_trials=2, n_seeds=1), log=lambda line: None)  # fmt: skip
+    names = ("trial-00", "trial-01", "seed-1")
+    assert order == [(w, n) for w in ("noisy_quadratic", "logreg_mnist") for n in names]
+
+
+def test_an_unknown_executor_is_refused_before_anything_runs(tmp_path, capsys):
+    with pytest.raises(ValueError, match="executor"):
+        S.run_study(["noisy_quadratic"], ["sgd"], out_dir=tmp_path, executor="cloud")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["benchmark", "--executor", "cloud", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2 and "invalid choice: 'cloud'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+@SLURM
+def test_a_study_on_slurm_writes_the_records_a_local_study_writes(tmp_path):
+    from functions.campaign import SlurmOptions
+
+    protocol = S.Protocol(n_trials=3, n_seeds=1)
+    lines = []
+    S.run_study(["noisy_quadratic"], ["sgd", "ballistic"], out_dir=tmp_path / "slurm", protocol=protocol,
+                executor="slurm", slurm=SlurmOptions(log_dir=str(tmp_path / "jobs"), time_min=5, wait_s=600),
+                log=lines.append)  # fmt: skip
+    assert any(line.startswith("submitted 6 SLURM job(s)") for line in lines), lines
+    S.run_study(["noisy_quadratic"], ["sgd", "ballistic"], out_dir=tmp_path / "local", protocol=protocol,
+                log=lambda line: None)  # fmt: skip
+    assert _results(tmp_path / "slurm") == _results(tmp_path / "local") and len(_results(tmp_path / "local")) == 8
