@@ -109,3 +109,31 @@ def test_mnist1d_is_generated_offline_the_same_each_time_and_leaves_the_global_g
         r = run_trial(Trial(workload=name, rule="ballistic", hyperparameters=hp), a)
         assert r["curve"]["step"] == [0, 10, 20] and 0.0 <= r["final"]["val_accuracy"] <= 1.0
     assert sum(p.numel() for p in BW.make_model(w, 0).parameters()) == 25 * 6 + 25 * 76 * 2 + 1260
+
+
+def test_the_cifar_workload_trains_on_a_fixed_shuffled_subset_disjoint_from_its_validation_set(short, monkeypatch):
+    from functions import training
+
+    per_class = 60  # a stand-in for the JPEG copy: ordered by class, as load_cifar10_jpeg returns it
+    gen = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (10 * per_class, 3, 32, 32), generator=gen, dtype=torch.uint8)
+    labels = torch.arange(10).repeat_interleave(per_class)
+    monkeypatch.setattr(training, "load_cifar10_jpeg", lambda train, root=None: (images, labels))
+    w = dataclasses.replace(short("cnn_cifar", 20, 10), n_train=400, n_val=100)
+    monkeypatch.setitem(BW.WORKLOADS, "cnn_cifar", w)
+    x_tr, y_tr, x_val, y_val = BW.load_workload(w)
+    assert (x_tr.shape, x_val.shape) == ((400, 3, 32, 32), (100, 3, 32, 32))
+    perm = np.random.default_rng(w.subset_seed).permutation(10 * per_class)
+    assert torch.equal(y_tr, labels[perm[:400]]) and torch.equal(y_val, labels[perm[400:500]])
+    assert len(set(y_val.tolist())) == 10, "shuffled: every class in the validation set"
+    assert abs(float(x_tr.mean())) < 1.0 and torch.equal(BW.load_workload(w)[0], x_tr), "normalised, fixed"
+    r = run_trial(Trial(workload="cnn_cifar", rule="adam", hyperparameters={"lr": 1e-3, "beta1": 0.9,
+                                                                            "beta2": 0.999, "eps": 1e-8}),
+                  (x_tr, y_tr, x_val, y_val))  # fmt: skip
+    assert r["curve"]["step"] == [0, 10, 20] and 0.0 <= r["final"]["val_accuracy"] <= 1.0
+    assert sum(p.numel() for p in BW.make_model(w, 0).parameters()) == 448 + 4640 + 18496 + 10250
+
+
+def test_fields_added_for_the_cifar_subset_are_stored_only_where_set():
+    assert {"n_train", "subset_seed"}.isdisjoint(BW.get("mlp_mnist").as_dict()), "earlier records keep their hash"
+    assert (BW.get("cnn_cifar").as_dict()["n_train"], BW.get("cnn_cifar").as_dict()["subset_seed"]) == (10_000, 0)
