@@ -19,7 +19,8 @@ Layers, lowest first (kept by tests/test_layers.py); the root imports the theory
   the paper), and the Ballistic benchmark (beyond the paper): bench_workloads, bench_trials, bench_records (the
   one owner of results/benchmark/), bench_study (the tuning protocol and its command line) and bench_profiles
   (performance profiles and the verdicts).
-- figures: results_io, plotting, fig1, fig2, fig3, fig4, and explore (the notebooks' live sliders).
+- figures: results_io, plotting, fig1, fig2, fig3, fig4, bench_figure (Figure 2's E6: the benchmark's table,
+  profiles and verdicts), and explore (the notebooks' live sliders).
 """
 
 from . import (

@@ -25,7 +25,7 @@ LAYERS = {
                           "training", "campaign", "experiments", "real_model", "solver_checks", "real_model_runs",
                           "run_lock", "bench_workloads", "bench_trials", "bench_records", "bench_study",
                           "bench_profiles"},
-    "figures": {"results_io", "plotting", "fig1", "fig2", "fig3", "fig4", "explore"},
+    "figures": {"results_io", "plotting", "fig1", "fig2", "fig3", "fig4", "explore", "bench_figure"},
 }  # fmt: skip
 RANK = {module: rank for rank, modules in enumerate(LAYERS.values()) for module in modules}
 FIGURES = {"fig1", "fig2", "fig3", "fig4"}
