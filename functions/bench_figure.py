@@ -125,6 +125,10 @@ def _steps(x: float) -> str:
     return "never" if not math.isfinite(x) else f"{x:,.0f}"
 
 
+def _seconds(x: float) -> str:
+    return "never" if not math.isfinite(x) else f"{x:.3g} s"
+
+
 def report(numbers: dict) -> str:
     """The printed lines of E6."""
     p = numbers["protocol"]
@@ -137,10 +141,12 @@ def report(numbers: dict) -> str:
         t = numbers["targets"][w]
         sign = ">=" if t["metric"] == "val_accuracy" else "<="
         lines.append(f"{w}: target {t['metric']} {sign} {t['value']:g} within {t['steps']:,} steps; final "
-                     f"{t['metric']} mean +- sd over {p['n_seeds']} seeds, median steps to target")  # fmt: skip
+                     f"{t['metric']} mean +- sd over {p['n_seeds']} seeds, median steps and training seconds to "
+                     "target")  # fmt: skip
         for r, row in numbers["table"][w].items():
             lines.append(f"  {STYLE[r][0]:<33} {_metric(w, row['mean'])} +- {_metric(w, row['sd'])}  "
-                         f"{_steps(row['median_steps']):>6} steps ({row['reached']}/{row['n']} reached)")  # fmt: skip
+                         f"{_steps(row['median_steps']):>6} steps, {_seconds(row['median_time_s'])} "
+                         f"({row['reached']}/{row['n']} reached)")  # fmt: skip
     if not done:
         lines.append("no workload complete yet: no profile or verdict")
     else:

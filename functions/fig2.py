@@ -290,14 +290,19 @@ def training_claims(headline: dict, close_to_adam: float) -> dict:
 
 def claims_by_epoch(runs: dict, close_to_adam: float) -> dict:
     """The two claims of ``training_claims`` at every epoch of the runs' mean curves (as if training had stopped
-    there): per epoch, Ballistic - SGD train loss and Ballistic - Adam test accuracy, and the two verdicts."""
+    there): per epoch, Ballistic - SGD train loss and Ballistic - Adam test accuracy, and the two verdicts; and
+    the accuracy gap's spread, the standard error of a difference of two means, sqrt(s_B^2 / n_B + s_A^2 / n_A)
+    (s the seeds' sample sd; 0 with one seed each)."""
     b, a, s = (runs[o] for o in ("ballistic", "adam", "sgd"))
     loss_gap = np.asarray(b["train_loss"][0]) - np.asarray(s["train_loss"][0])
     acc_gap = np.asarray(b["test_accuracy"][0]) - np.asarray(a["test_accuracy"][0])
+    se = np.sqrt(np.asarray(b["test_accuracy"][1]) ** 2 / b["n_seeds"]
+                 + np.asarray(a["test_accuracy"][1]) ** 2 / a["n_seeds"])  # fmt: skip
     return {
         "epochs": [int(e) for e in b["epochs"]],
         "ballistic_minus_sgd_train_loss": loss_gap.tolist(),
         "ballistic_minus_adam_test_accuracy": acc_gap.tolist(),
+        "ballistic_minus_adam_test_accuracy_se": se.tolist(),
         "ballistic_beats_sgd": (loss_gap < 0).tolist(),
         "ballistic_close_to_adam": (np.abs(acc_gap) <= close_to_adam).tolist(),
     }
@@ -350,6 +355,17 @@ def training_report(headline: dict, claims: dict, by_epoch: dict | None = None) 
             f"{epoch_ranges(e, by_epoch['ballistic_beats_sgd'])}; Ballistic is close to Adam at epochs "
             f"{epoch_ranges(e, by_epoch['ballistic_close_to_adam'])}"
         )
+        se = by_epoch.get("ballistic_minus_adam_test_accuracy_se")
+        if se is not None and any(se):
+            gap = by_epoch["ballistic_minus_adam_test_accuracy"]
+            step = max(1, len(e) // 5)
+            shown = [i for i in range(len(e)) if (i + 1) % step == 0 or i == len(e) - 1]
+            within = sum(abs(g) <= 2 * x for g, x in zip(gap, se, strict=True))
+            lines.append(
+                "Ballistic - Adam test acc, points, mean ± standard error over seeds: "
+                + ", ".join(f"epoch {e[i]} {100 * gap[i]:+.2f} ± {100 * se[i]:.2f}" for i in shown)
+                + f"; within 2 standard errors of 0 at {within} of {len(e)} epochs"
+            )
     return "\n".join(lines)
 
 
@@ -423,7 +439,7 @@ class Params(FigureParams):
     dataset_f: str = "cifar10-jpeg"
     seeds_e: int = 3
     epochs_e: int = 10
-    seeds_f: int = 1
+    seeds_f: int = 3
     epochs_f: int = 25
     subset_f: int | None = None
     test_subset_f: int | None = None

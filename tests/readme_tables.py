@@ -6,6 +6,8 @@ here from the files it reports, never typed by hand:
 - ``training``: Figure 2e-f's final test accuracy and train losses (ours, mean ± sd over seeds, and the
   published value at the same epoch) and the two claims, from results/fig2.json;
 - ``training-provenance``: where and how long the runs ran, from the records in results/training/;
+- ``benchmark``: the Ballistic benchmark (E6): per workload and optimiser the final metric and steps to target,
+  the profile scores and the verdicts, from results/fig2_e6.json;
 - ``performance``: the benchmark reports in results/benchmarks/ (written by ``make benchmark``, see
   tests/benchmarks/_report.py) and the timings stored in the cached training and real-model records.
 
@@ -73,6 +75,15 @@ def training_table(fig2: dict) -> str:
                 f"{epoch_ranges(by['epochs'], by['ballistic_beats_sgd'])}; close to Adam at epochs "
                 f"{epoch_ranges(by['epochs'], by['ballistic_close_to_adam'])}."
             )
+            se = by.get("ballistic_minus_adam_test_accuracy_se")
+            if se is not None and any(se):
+                gap = by["ballistic_minus_adam_test_accuracy"]
+                within = sum(abs(g) <= 2 * x for g, x in zip(gap, se, strict=True))
+                claims[-1] += (
+                    f" The accuracy gap's spread (standard error over {seeds} seeds each): "
+                    f"{100 * gap[-1]:+.2f} ± {100 * se[-1]:.2f} points at epoch {by['epochs'][-1]}, within 2 "
+                    f"standard errors of 0 at {within} of {len(gap)} epochs."
+                )
     return "\n".join(rows) + "\n\nCriteria fixed before the runs, and what they gave:\n\n" + "\n".join(claims)
 
 
@@ -194,10 +205,50 @@ def performance_table(results=None) -> str:
     return "\n".join(lines)
 
 
+def _steps(x: float) -> str:
+    return "never" if x == float("inf") else f"{x:,.0f}"
+
+
+def benchmark_table(e6: dict) -> str:
+    """E6: per complete workload, each rule's final metric (mean ± sd over the seeds) and median steps to target;
+    then the profile scores and the verdicts against their criteria."""
+    from functions.bench_figure import STYLE
+
+    n = e6["numbers"]
+    rules = list(STYLE)
+    if not n["workloads"]:
+        return "No workload is complete yet."
+    rows = ["| workload (target) | " + " | ".join(STYLE[r][0] for r in rules) + " |",
+            "| --- |" + " --- |" * len(rules)]  # fmt: skip
+    for w in n["workloads"]:
+        t = n["targets"][w]
+        sign = "≥" if t["metric"] == "val_accuracy" else "≤"
+        digits = ".4f" if t["metric"] == "val_accuracy" else ".3g"
+        cells = [f"{row['mean']:{digits}} ± {row['sd']:{digits}}<br>{_steps(row['median_steps'])} steps"
+                 + ("" if row["median_time_s"] == float("inf") else f", {row['median_time_s']:.2g} s")
+                 for row in (n["table"][w][r] for r in rules)]  # fmt: skip
+        rows.append(f"| {w} ({t['metric'].replace('_', ' ')} {sign} {t['value']:g}, {t['steps']:,} steps) | "
+                    + " | ".join(cells) + " |")  # fmt: skip
+    s, v = n["scores"], n["verdicts"]
+    a, b = v["as_good_as_adam"], v["better_than_sgd"]
+    rows.append("| profile score (τ ≤ 4) | " + " | ".join(f"{s[r]:.3f}" for r in rules) + " |")
+    state = f"{len(n['workloads'])} of {len(n['workloads']) + len(n['pending'])} workloads complete"
+    if n["pending"]:
+        state += f"; pending: {', '.join(n['pending'])} (provisional verdicts)"
+    rows += ["", f"{state}. \"Ballistic is as good as Adam\" (score ≥ Adam's − {n['criteria']['score_margin']:g}, "
+             f"final metric within {n['criteria']['spread_factor']:g} sd on every workload): "
+             f"**{'holds' if a['holds'] else 'does not hold'}** ({a['score']:.3f} vs {a['adam_score']:.3f}). "
+             f"\"Ballistic is better than SGD\" (higher score, fewer steps on most workloads): "
+             f"**{'holds' if b['holds'] else 'does not hold'}** ({b['score']:.3f} vs {b['sgd_score']:.3f}; faster on "
+             f"{sum(b['faster_per_workload'].values())} of {len(n['workloads'])})."]  # fmt: skip
+    return "\n".join(rows)
+
+
 def tables() -> dict[str, str]:
     fig2 = json.loads((ROOT / "results" / "fig2.json").read_text())
+    e6 = json.loads((ROOT / "results" / "fig2_e6.json").read_text())
     return {"training": training_table(fig2), "training-provenance": provenance_table(fig2),
-            "performance": performance_table()}  # fmt: skip
+            "performance": performance_table(), "benchmark": benchmark_table(e6)}  # fmt: skip
 
 
 def render(readme: str, generated: dict[str, str]) -> str:
