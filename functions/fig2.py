@@ -445,6 +445,8 @@ class Params(FigureParams):
     test_subset_f: int | None = None
     close_e: float = 0.005  # "Ballistic is close to Adam": |final test accuracy gap| at most this (e, f)
     close_f: float = 0.01
+    bench_dir: str = "results/benchmark"  # (E6) the benchmark's trial records
+    exact_report: str = "results/benchmarks/bench_exact_rule.json"  # (E6) the exact rule's cost report
     train: bool = dataclasses.field(default=False, metadata={"stored": False})
 
     def __post_init__(self):
@@ -513,6 +515,15 @@ class Params(FigureParams):
                     check_int(value, name, 1)
             if not self.train:
                 require_runs(self.training_dir, dataset, model, n_seeds, n_epochs, subset, test_subset)
+        if not pathlib.Path(self.bench_dir).is_dir():
+            raise FileNotFoundError(f"BENCH_DIR {self.bench_dir!r} is not a folder: point it at the benchmark's "
+                                    "records (results/benchmark) or make them with `python -m functions.experiments "
+                                    "benchmark`.")  # fmt: skip
+        if not pathlib.Path(self.exact_report).is_file():
+            raise FileNotFoundError(
+                f"EXACT_REPORT {self.exact_report!r} missing: run `python "
+                "tests/benchmarks/bench_exact_rule.py` (it writes results/benchmarks/)."
+            )
 
 
 @dataclass(frozen=True)

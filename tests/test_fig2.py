@@ -229,6 +229,8 @@ def test_params_refuse_what_cannot_make_sense(tmp_path):
         ({"epochs_f": 30}, FileNotFoundError, "cifar10-jpeg_cnn_sgd_ep30_seed0.json: no such run record"),
         ({"seeds_e": 4}, FileNotFoundError, "mnist_mlp_sgd_seed3.json: no such run record"),
         ({"subset_f": 0}, ValueError, "Invalid SUBSET_F value: 0"),
+        ({"bench_dir": str(tmp_path / "none")}, FileNotFoundError, "BENCH_DIR '.*none' is not a folder"),
+        ({"exact_report": str(tmp_path)}, FileNotFoundError, r"EXACT_REPORT '.*' missing: run `python tests/bench"),
         # issue 29: a repeated rate once wrote 35 files with its curves drawn on each other
         ({"gammas": [1.0, 1.0]}, ValueError, r"Invalid GAMMAS value: \[1.0, 1.0\]; 1 is listed more than once"),
         ({"gammas": [0, 1.0, 0.0]}, ValueError, r"Invalid GAMMAS value: \[0.0, 1.0, 0.0\]; 0 is listed"),
