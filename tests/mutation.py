@@ -145,6 +145,16 @@ MUTANTS = [
     ("gd_limit.py", "step = g[0] if correction == 0 else g[0] - correction * hvp(g)[0]",
      "step = g[0] if correction == 0 else g[0] + correction * hvp(g)[0]", ["test_gd_limit.py"]),
     ("gd_limit.py", "return eta * k / gamma**2", "return eta * k / gamma", ["test_gd_limit.py"]),
+    ("bench_figure.py", "sd = float(np.std(x, ddof=1))", "sd = float(np.std(x))", ["test_bench_figure.py"]),
+    ("bench_figure.py", "\"reached\": len(reached),", "\"reached\": len(steps),", ["test_bench_figure.py"]),
+    ("bench_figure.py", "except FileNotFoundError:\n            pending.append(w)",
+     "except FileNotFoundError:\n            pending.append(w)\n            break", ["test_bench_figure.py"]),
+    ("bench_workloads.py", "idx[workload.n_train : workload.n_train + workload.n_val]", "idx[-workload.n_val :]",
+     ["test_bench_trials.py"]),
+    ("bench_study.py", "for r in rules for name, t in tuning[w, r] if done[w, r, name] is None]",
+     "for r in rules for name, t in tuning[w, r]]", ["test_bench_study.py"]),
+    ("fig2.py", "+ np.asarray(a[\"test_accuracy\"][1]) ** 2 / a[\"n_seeds\"])",
+     "+ np.asarray(a[\"test_accuracy\"][1]) ** 2 / b[\"n_seeds\"])", ["test_fig2.py"]),
 ]  # fmt: skip
 
 
