@@ -40,6 +40,15 @@ STYLE = {
     "ballistic": ("Ballistic", "tab:red", "-"),
     "ballistic_bc": ("Ballistic + bias correction", "tab:orange", "--"),
 }
+#: Pairs of rules one change apart (the change, the rule with it, the rule without it), compared workload by
+#: workload on the median seed's steps to target and on the profile score.
+CHANGES = (
+    ("Ballistic instead of Adam", "ballistic", "adam"),
+    ("momentum (Adam against Adam, beta1 = 0)", "adam", "adam_beta1_0"),
+    ("eps outside the square root (RMSprop against Ballistic)", "rmsprop", "ballistic"),
+    ("bias correction (added to Ballistic)", "ballistic_bc", "ballistic"),
+    ("decoupled weight decay (AdamW against Adam)", "adamw", "adam"),
+)
 #: The performance ratios at which the profiles are drawn and stored.
 TAUS = tuple(float(t) for t in np.round(np.linspace(1.0, BP.TAU_MAX, 61), 6))
 
@@ -90,10 +99,16 @@ def _row(w: str, entry: dict) -> dict:
     }
 
 
+def _compare(with_: float, without: float) -> str:
+    """Whether the rule with a change took fewer, equal or more median steps to target (inf = never reached)."""
+    return "equal" if with_ == without else "fewer" if with_ < without else "more"
+
+
 def headline(data: BenchData) -> dict:
     """E6's numbers: per complete workload and rule the best trial and its seed reruns' final metric (mean, sd),
     how many reached the target and the median steps and seconds to it; each rule's performance profile and
-    score; the two verdicts; and the exact-rule report's costs."""
+    score; the two verdicts; for each pair in ``CHANGES``, on how many workloads the change takes fewer, equal or
+    more steps and what it does to the score; and the exact-rule report's costs."""
     study = data.study
     numbers: dict = {
         "protocol": dataclasses.asdict(data.protocol),
@@ -111,6 +126,11 @@ def headline(data: BenchData) -> dict:
         numbers["profile"] = {"tau": list(TAUS), "rho": {r: [float(v) for v in rho[r]] for r in RULES}}
         numbers["scores"] = BP.profile_score(cost)
         numbers["verdicts"] = BP.verdicts(seeds)
+        numbers["changes"] = {
+            what: {"with": a, "without": b, "score_change": numbers["scores"][a] - numbers["scores"][b],
+                   **{k: sum(_compare(cost[w][a], cost[w][b]) == k for w in study) for k in ("fewer", "equal", "more")}}
+            for what, a, b in CHANGES
+        }  # fmt: skip
     ex = data.exact["numbers"]
     numbers["exact"] = {"gemm_gflops": ex["gemm_gflops"], "costs": ex["costs"], "buys": ex["buys"],
                         "measured": data.exact["conditions"]}  # fmt: skip
@@ -121,12 +141,11 @@ def _metric(w: str, value: float) -> str:
     return f"{value:.4f}" if BW.get(w).target.metric == "val_accuracy" else f"{value:.3g}"
 
 
-def _steps(x: float) -> str:
-    return "never" if not math.isfinite(x) else f"{x:,.0f}"
-
-
-def _seconds(x: float) -> str:
-    return "never" if not math.isfinite(x) else f"{x:.3g} s"
+def _to_target(row: dict) -> str:
+    """The median seed's steps and training seconds to the target, or "not reached" (its median seed missed it)."""
+    if not math.isfinite(row["median_steps"]):
+        return f"{'not reached':>25}"
+    return f"{row['median_steps']:>6,.0f} steps, {row['median_time_s']:.3g} s"
 
 
 def report(numbers: dict) -> str:
@@ -145,7 +164,7 @@ def report(numbers: dict) -> str:
                      "target")  # fmt: skip
         for r, row in numbers["table"][w].items():
             lines.append(f"  {STYLE[r][0]:<33} {_metric(w, row['mean'])} +- {_metric(w, row['sd'])}  "
-                         f"{_steps(row['median_steps']):>6} steps, {_seconds(row['median_time_s'])} "
+                         f"{_to_target(row)} "
                          f"({row['reached']}/{row['n']} reached)")  # fmt: skip
     if not done:
         lines.append("no workload complete yet: no profile or verdict")
@@ -164,6 +183,10 @@ def report(numbers: dict) -> str:
         lines.append(f"'Ballistic is better than SGD' (higher score: {b['score']:.3f} vs {b['sgd_score']:.3f}; "
                      f"fewer steps on more than half the workloads: {faster} of {len(done)}): "
                      f"{'holds' if b['holds'] else 'does not hold'}")  # fmt: skip
+        lines.append("one change at a time (workloads where the rule with it takes fewer / equal / more median steps "
+                     "to target; change in score): "
+                     + "; ".join(f"{what} {d['fewer']} / {d['equal']} / {d['more']}, {d['score_change']:+.3f}"
+                                 for what, d in numbers["changes"].items()))  # fmt: skip
         if pending:
             lines.append("(both verdicts are provisional until every workload is complete)")
     ex = numbers["exact"]
@@ -190,7 +213,7 @@ def panels(numbers: dict) -> dict[str, Panel]:
     cols = 4
 
     def draw_table(axes):
-        from matplotlib.ticker import LogLocator, NullFormatter
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
         for j, (ax, w) in enumerate(zip(axes, done, strict=False)):
             rows = numbers["table"][w]
@@ -202,7 +225,9 @@ def panels(numbers: dict) -> dict[str, Panel]:
             ax.axvline(t["value"], color="0.5", lw=0.7, ls="--")
             if t["metric"] == "val_loss":
                 ax.set_xscale("log")
-                ax.xaxis.set_major_locator(LogLocator(numticks=4))
+                # 1-2-5 ticks, so that a range inside one decade still carries labels
+                ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=8))
+                ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
                 ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_yticks(range(len(rows)), [STYLE[r][0] for r in rows] if j % cols == 0 else [], fontsize=5)
             ax.set_title(w, fontsize=7)

@@ -206,7 +206,7 @@ def performance_table(results=None) -> str:
 
 
 def _steps(x: float) -> str:
-    return "never" if x == float("inf") else f"{x:,.0f}"
+    return "not reached" if x == float("inf") else f"{x:,.0f} steps"
 
 
 def benchmark_table(e6: dict) -> str:
@@ -224,7 +224,7 @@ def benchmark_table(e6: dict) -> str:
         t = n["targets"][w]
         sign = "≥" if t["metric"] == "val_accuracy" else "≤"
         digits = ".4f" if t["metric"] == "val_accuracy" else ".3g"
-        cells = [f"{row['mean']:{digits}} ± {row['sd']:{digits}}<br>{_steps(row['median_steps'])} steps"
+        cells = [f"{row['mean']:{digits}} ± {row['sd']:{digits}}<br>{_steps(row['median_steps'])}"
                  + ("" if row["median_time_s"] == float("inf") else f", {row['median_time_s']:.2g} s")
                  for row in (n["table"][w][r] for r in rules)]  # fmt: skip
         rows.append(f"| {w} ({t['metric'].replace('_', ' ')} {sign} {t['value']:g}, {t['steps']:,} steps) | "
