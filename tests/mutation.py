@@ -155,6 +155,12 @@ MUTANTS = [
      "for r in rules for name, t in tuning[w, r]]", ["test_bench_study.py"]),
     ("fig2.py", "+ np.asarray(a[\"test_accuracy\"][1]) ** 2 / a[\"n_seeds\"])",
      "+ np.asarray(a[\"test_accuracy\"][1]) ** 2 / b[\"n_seeds\"])", ["test_fig2.py"]),
+    ("bench_figure.py", '"fewer" if with_ < without else "more"', '"fewer" if with_ > without else "more"',
+     ["test_bench_figure.py"]),
+    ("bench_figure.py", 'numbers["scores"][a] - numbers["scores"][b]', 'numbers["scores"][b] - numbers["scores"][a]',
+     ["test_bench_figure.py"]),
+    ("bench_figure.py", "{d['fewer']} / {d['equal']} / {d['more']}", "{d['more']} / {d['equal']} / {d['fewer']}",
+     ["test_bench_figure.py"]),
 ]  # fmt: skip
 
 

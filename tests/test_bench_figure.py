@@ -62,6 +62,7 @@ def test_the_table_profile_and_verdicts_follow_the_records():
     assert "Ballistic                         0.9800 +- 0.0000     600 steps, 6 s (2/3 reached)" in text
     assert "SGD                               0.9720 +- 0.0020                not reached (1/3 reached)" in text
     assert "'Ballistic is as good as Adam'" in text and text.count(": holds") == 2
+    assert "Ballistic instead of Adam 1 / 0 / 0, +" in text and "(RMSprop against Ballistic) 0 / 0 / 1, -" in text
 
 
 def test_a_verdict_that_fails_is_reported_as_failing():
