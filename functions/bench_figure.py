@@ -40,8 +40,9 @@ STYLE = {
     "ballistic": ("Ballistic", "tab:red", "-"),
     "ballistic_bc": ("Ballistic + bias correction", "tab:orange", "--"),
 }
-#: Pairs of rules one change apart (the change, the rule with it, the rule without it), compared workload by
-#: workload on the median seed's steps to target and on the profile score.
+#: Rule against rule (what differs, the first rule, the second), compared by ``bench_profiles.compare`` on the
+#: median seed's steps to target and on the profile score: Ballistic against Adam (three changes at once), then
+#: pairs one change apart.
 CHANGES = (
     ("Ballistic instead of Adam", "ballistic", "adam"),
     ("momentum (Adam against Adam, beta1 = 0)", "adam", "adam_beta1_0"),
@@ -99,11 +100,6 @@ def _row(w: str, entry: dict) -> dict:
     }
 
 
-def _compare(with_: float, without: float) -> str:
-    """Whether the rule with a change took fewer, equal or more median steps to target (inf = never reached)."""
-    return "equal" if with_ == without else "fewer" if with_ < without else "more"
-
-
 def headline(data: BenchData) -> dict:
     """E6's numbers: per complete workload and rule the best trial and its seed reruns' final metric (mean, sd),
     how many reached the target and the median steps and seconds to it; each rule's performance profile and
@@ -126,11 +122,7 @@ def headline(data: BenchData) -> dict:
         numbers["profile"] = {"tau": list(TAUS), "rho": {r: [float(v) for v in rho[r]] for r in RULES}}
         numbers["scores"] = BP.profile_score(cost)
         numbers["verdicts"] = BP.verdicts(seeds)
-        numbers["changes"] = {
-            what: {"with": a, "without": b, "score_change": numbers["scores"][a] - numbers["scores"][b],
-                   **{k: sum(_compare(cost[w][a], cost[w][b]) == k for w in study) for k in ("fewer", "equal", "more")}}
-            for what, a, b in CHANGES
-        }  # fmt: skip
+        numbers["changes"] = {what: BP.compare(cost, numbers["scores"], a, b) for what, a, b in CHANGES}
     ex = data.exact["numbers"]
     numbers["exact"] = {"gemm_gflops": ex["gemm_gflops"], "costs": ex["costs"], "buys": ex["buys"],
                         "measured": data.exact["conditions"]}  # fmt: skip
@@ -183,8 +175,8 @@ def report(numbers: dict) -> str:
         lines.append(f"'Ballistic is better than SGD' (higher score: {b['score']:.3f} vs {b['sgd_score']:.3f}; "
                      f"fewer steps on more than half the workloads: {faster} of {len(done)}): "
                      f"{'holds' if b['holds'] else 'does not hold'}")  # fmt: skip
-        lines.append("one change at a time (workloads where the rule with it takes fewer / equal / more median steps "
-                     "to target; change in score): "
+        lines.append("rule against rule (Ballistic against Adam, then one change at a time; workloads where the "
+                     "first takes fewer / equal / more median steps to target; change in score): "
                      + "; ".join(f"{what} {d['fewer']} / {d['equal']} / {d['more']}, {d['score_change']:+.3f}"
                                  for what, d in numbers["changes"].items()))  # fmt: skip
         if pending:

@@ -17,13 +17,23 @@ and before any seed rerun or profile was computed.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import bench_workloads as BW
 
-__all__ = ["CRITERIA", "Criteria", "costs", "final_stats", "performance_profile", "profile_score", "verdicts"]
+__all__ = [
+    "CRITERIA",
+    "Criteria",
+    "compare",
+    "costs",
+    "final_stats",
+    "performance_profile",
+    "profile_score",
+    "verdicts",
+]
 
 #: AlgoPerf's largest performance ratio.
 TAU_MAX = 4.0
@@ -120,3 +130,12 @@ def verdicts(study: dict, criteria: Criteria = CRITERIA, rule: str = "ballistic"
         "better_than_sgd": {"holds": score[rule] > score["sgd"] and sum(faster.values()) > len(faster) / 2,
                             "score": score[rule], "sgd_score": score["sgd"], "faster_per_workload": faster},
     }  # fmt: skip
+
+
+def compare(cost: dict, score: dict, first: str, second: str) -> dict:
+    """Rule ``first`` against rule ``second``: on how many workloads its median steps to target (``costs``; inf
+    when not reached, two infs equal) are fewer, equal or more, and its profile score minus the other's."""
+    counts = Counter("equal" if c[first] == c[second] else "fewer" if c[first] < c[second] else "more"
+                     for c in cost.values())  # fmt: skip
+    return {"with": first, "without": second, "score_change": score[first] - score[second],
+            **{k: counts[k] for k in ("fewer", "equal", "more")}}  # fmt: skip

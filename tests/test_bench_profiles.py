@@ -72,3 +72,11 @@ def test_a_diverged_loss_is_only_as_good_as_another_diverged_one():
     assert P._better_or_close("noisy_quadratic", (math.inf, math.inf, 2), (math.inf, math.inf, 2), c)
     assert P._better_or_close("noisy_quadratic", (0.0101, 0.0, 2), (0.01, 0.0, 2), c), "within the floor"
     assert not P._better_or_close("noisy_quadratic", (0.02, 0.001, 2), (0.01, 0.001, 2), c)
+
+
+def test_compare_counts_fewer_equal_and_more_steps_with_two_misses_equal():
+    cost = {"w1": {"a": 100.0, "b": 200.0}, "w2": {"a": math.inf, "b": math.inf}, "w3": {"a": 300.0, "b": 100.0},
+            "w4": {"a": 50.0, "b": math.inf}}  # fmt: skip
+    d = P.compare(cost, {"a": 0.75, "b": 0.5}, "a", "b")
+    assert d == {"with": "a", "without": "b", "score_change": 0.25, "fewer": 2, "equal": 1, "more": 1}
+    assert P.compare(cost, {"a": 0.75, "b": 0.5}, "b", "a")["score_change"] == -0.25
